@@ -1,0 +1,248 @@
+"""Configuration: ``taskwarden.toml``, then ``TASKWARDEN_*`` variables, then flags.
+
+Every setting lives in a small frozen dataclass per section. Values are
+checked on load, and a bad one raises :class:`ConfigError` naming the key, the
+value and what is allowed, so an operator never has to guess.
+
+Environment variables are named ``TASKWARDEN_<SECTION>_<KEY>`` (for example
+``TASKWARDEN_SERVER_PORT=9000``); the top-level keys are ``TASKWARDEN_DATA_DIR``
+and ``TASKWARDEN_TIME_SCALE``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from taskwarden.clock import Clock
+from taskwarden.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8091
+    max_body_bytes: int = 1024 * 1024
+    max_queue: int = 0  # 0: no limit; past it enqueue answers 429
+    token: str = ""  # when set, worker-side endpoints need "Authorization: Bearer <token>"
+    lease_sweep_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    prefetch: int = 4
+    heartbeat_s: float = 2.0
+    lease_s: float = 30.0
+    poll_wait_s: float = 5.0
+    retry_base_s: float = 2.0
+    retry_max_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class WardenConfig:
+    workers: int = 1
+    tick_s: float = 0.2
+    backoff_start_s: float = 5.0
+    backoff_max_s: float = 60.0
+    stable_s: float = 60.0
+    restart_limit: int = 5
+    restart_window_s: float = 600.0
+    stale_heartbeat_s: float = 15.0
+    stop_grace_s: float = 10.0
+    monitor: bool = True
+
+
+@dataclass(frozen=True)
+class ActionsConfig:
+    workspace: str = "workspace"  # relative to the data directory unless absolute
+    shell_allow: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    http_max_body: int = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("var")
+    time_scale: float = 1.0
+    store: str = "sqlite"  # "sqlite" or a postgresql:// URL
+    sqlite_synchronous: str = "NORMAL"
+    server: ServerConfig = field(default_factory=ServerConfig)
+    worker: WorkerConfig = field(default_factory=WorkerConfig)
+    warden: WardenConfig = field(default_factory=WardenConfig)
+    actions: ActionsConfig = field(default_factory=ActionsConfig)
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(self.time_scale)
+
+    @property
+    def server_url(self) -> str:
+        return f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def workspace(self) -> Path:
+        path = Path(self.actions.workspace)
+        return path if path.is_absolute() else self.data_dir / path
+
+    def seconds(self, configured: float) -> float:
+        """A configured duration in real seconds under the time scale."""
+        return configured / self.time_scale
+
+
+_SECTIONS = {"server": ServerConfig, "worker": WorkerConfig, "warden": WardenConfig,
+             "actions": ActionsConfig}
+_CHOICES = {"sqlite_synchronous": ("NORMAL", "FULL")}
+
+
+def load(path: Path | None = None, overrides: dict[str, Any] | None = None,
+         environ: dict[str, str] | None = None) -> Config:
+    """Read the file, then the environment, then explicit overrides (flags).
+
+    ``overrides`` uses dotted keys: ``{"server.port": 9000, "data_dir": "x"}``.
+    The file defaults to ``$TASKWARDEN_CONFIG`` or ``./taskwarden.toml`` when it exists.
+    """
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = _read_file(path or _default_path(env))
+    flat = _flatten(raw)
+    flat.update(_from_env(env))
+    flat.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return _build(flat)
+
+
+def _default_path(env: Any) -> Path | None:
+    if env.get("TASKWARDEN_CONFIG"):
+        return Path(env["TASKWARDEN_CONFIG"])
+    local = Path("taskwarden.toml")
+    return local if local.exists() else None
+
+
+def _read_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError("config", str(path), "an existing TOML file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", str(path), f"valid TOML ({exc})") from exc
+
+
+def _flatten(raw: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(key, value, "a [section] table")
+            flat.update({f"{key}.{sub}": v for sub, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def _from_env(env: Any) -> dict[str, Any]:
+    known = {k.replace(".", "_").upper(): k for k in _all_keys()}
+    found = {}
+    for name, value in env.items():
+        if name.startswith("TASKWARDEN_") and name[11:] in known:
+            found[known[name[11:]]] = value
+    return found
+
+
+def _all_keys() -> list[str]:
+    keys = [f.name for f in dataclasses.fields(Config) if f.name not in _SECTIONS]
+    for section, cls in _SECTIONS.items():
+        keys += [f"{section}.{f.name}" for f in dataclasses.fields(cls)]
+    return keys
+
+
+def _build(flat: dict[str, Any]) -> Config:
+    unknown = sorted(set(flat) - set(_all_keys()))
+    if unknown:
+        raise ConfigError(unknown[0], flat[unknown[0]], f"one of the known keys: {', '.join(_all_keys())}")
+    sections = {}
+    for section, cls in _SECTIONS.items():
+        values = {k.split(".", 1)[1]: v for k, v in flat.items() if k.startswith(section + ".")}
+        sections[section] = _make(cls, values, prefix=section + ".")
+    top = {k: v for k, v in flat.items() if "." not in k}
+    return _make(Config, {**top, **sections}, prefix="")
+
+
+def _make(cls: type, values: dict[str, Any], prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    converted = {}
+    for name, value in values.items():
+        if dataclasses.is_dataclass(value):
+            converted[name] = value
+            continue
+        converted[name] = _convert(prefix + name, value, hints[name])
+    return cls(**converted)
+
+
+def _convert(key: str, value: Any, hint: Any) -> Any:
+    """Coerce strings from the environment and check ranges."""
+    try:
+        result = _coerce(value, hint)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(key, value, f"a value of type {_type_name(hint)}") from exc
+    _check_range(key, result)
+    return result
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(value)
+    if hint is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)
+        return int(value)
+    if hint is float:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return float(value)
+    if hint is Path:
+        return Path(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise TypeError(value)
+        return value
+    if getattr(hint, "__origin__", None) is tuple:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise TypeError(value)
+        return tuple(value)
+    raise TypeError(f"unsupported type {hint}")
+
+
+def _type_name(hint: Any) -> str:
+    if getattr(hint, "__origin__", None) is tuple:
+        return "list of strings"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _check_range(key: str, value: Any) -> None:
+    name = key.rsplit(".", 1)[-1]
+    if name in _CHOICES and value not in _CHOICES[name]:
+        raise ConfigError(key, value, f"one of {', '.join(_CHOICES[name])}")
+    if name == "port" and not 0 < value < 65536:
+        raise ConfigError(key, value, "a TCP port from 1 to 65535")
+    if name == "store" and not (value == "sqlite" or value.startswith(("postgresql://", "postgres://"))):
+        raise ConfigError(key, value, "'sqlite' or a postgresql:// URL")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if (name.endswith("_s") or name == "time_scale") and value <= 0:
+            raise ConfigError(key, value, "a number of seconds greater than 0")
+        if value < 0:
+            raise ConfigError(key, value, "a number >= 0")
+    if name == "prefetch" and value < 1:
+        raise ConfigError(key, value, "a whole number >= 1")

@@ -1,0 +1,219 @@
+"""The records the store keeps and the :class:`Store` protocol every backend implements.
+
+The docstrings of :class:`Store` are the contract; ``tests/test_store_contract.py``
+is its proof and runs unchanged against every backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a client asks to run."""
+
+    action: str
+    params: dict[str, Any] = field(default_factory=dict)
+    priority: int = 0
+    timeout_s: float = 60.0
+    max_attempts: int = 3
+    idempotency_key: str | None = None
+    canary: bool = False
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task as stored, with everything a person needs to judge its fate."""
+
+    id: int
+    action: str
+    params: dict[str, Any]
+    priority: int
+    state: str
+    attempts: int
+    max_attempts: int
+    timeout_s: float
+    idempotency_key: str | None
+    canary: bool
+    lease_owner: str | None
+    lease_deadline: float | None
+    not_before: float
+    result: Any
+    error_class: str | None
+    error_message: str | None
+    enqueued_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """A worker as it reports itself in heartbeats."""
+
+    id: str
+    host: str
+    pid: int
+    slot: int
+    status: str = "idle"  # idle | busy | stopping | stopped
+    current_task: int | None = None
+    started_at: float = 0.0
+    last_heartbeat: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to the system: a release, a restart, an alert."""
+
+    id: int
+    at: float
+    kind: str
+    subject: str
+    detail: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker reports for one task it ran."""
+
+    task_id: int
+    ok: bool
+    result: Any = None
+    error_class: str | None = None
+    error_message: str | None = None
+    retryable: bool = True
+
+
+class QueueFull(Exception):
+    """Enqueueing would push the queue past its limit."""
+
+
+class Store(Protocol):
+    """Durable home of tasks, workers and events.
+
+    Every method is one transaction: it either happens whole or not at all.
+    Times are seconds since the epoch, passed in by the caller so the store
+    never reads a clock of its own (tests inject time).
+    """
+
+    def enqueue(self, specs: list[TaskSpec], now: float, max_queue: int = 0) -> list[tuple[Task, bool]]:
+        """Insert tasks in one transaction; return each with ``created``.
+
+        A spec whose idempotency key already exists returns the existing task
+        with ``created=False`` and inserts nothing. With ``max_queue > 0``,
+        raises :class:`QueueFull` and inserts nothing when the queued count
+        plus the new tasks would exceed it.
+        """
+        ...
+
+    def get(self, task_id: int) -> Task:
+        """The task, or :class:`NotFound`."""
+        ...
+
+    def list_tasks(self, state: str | None = None, action: str | None = None,
+                   limit: int = 100) -> list[Task]:
+        """Tasks newest first, optionally filtered by state and action."""
+        ...
+
+    def cancel(self, task_id: int, now: float) -> Task:
+        """Cancel a queued task; :class:`Conflict` if it is no longer queued."""
+        ...
+
+    def lease(self, worker_id: str, limit: int, lease_s: float, now: float) -> list[Task]:
+        """Atomically move up to ``limit`` ready tasks to running for this worker.
+
+        Ready means queued with ``not_before <= now``; highest priority first,
+        then oldest. Two concurrent callers never receive the same task. Each
+        lease counts one attempt and expires at ``now + lease_s``.
+        """
+        ...
+
+    def extend_leases(self, worker_id: str, deadline: float) -> int:
+        """Push the deadline of every lease this worker holds; return how many."""
+        ...
+
+    def finish(self, worker_id: str, outcomes: list[Outcome], now: float,
+               retry_delay: Any = None) -> list[Task]:
+        """Record outcomes of tasks this worker still holds; return the updated tasks.
+
+        A task the worker no longer holds (its lease expired and it went
+        elsewhere) is skipped, so a result is never recorded twice. A failure
+        is retried (back to queued, ``not_before = now + retry_delay(attempts)``)
+        when retryable and attempts remain, else it ends as ``dead``
+        (attempts exhausted) or ``failed`` (not retryable).
+        """
+        ...
+
+    def release(self, worker_id: str, task_ids: list[int] | None = None,
+                count_attempt: bool = False, now: float = 0.0) -> list[Task]:
+        """Give back leases (all of the worker's when ``task_ids`` is None).
+
+        ``count_attempt=False`` is a clean give-back of work not started: the
+        attempt is returned. ``True`` is for a worker that died mid-task: the
+        attempt stands, and a task out of attempts becomes ``dead``.
+        """
+        ...
+
+    def requeue_expired(self, now: float) -> list[Task]:
+        """Requeue running tasks whose lease deadline passed (dead if out of attempts)."""
+        ...
+
+    def heartbeat(self, worker: WorkerInfo, now: float) -> None:
+        """Insert or refresh the worker's row with ``last_heartbeat = now``."""
+        ...
+
+    def workers(self) -> list[WorkerInfo]:
+        """Every known worker, most recent heartbeat first."""
+        ...
+
+    def forget_workers(self, older_than: float) -> int:
+        """Drop worker rows whose last heartbeat is older than the time given."""
+        ...
+
+    def record_event(self, kind: str, subject: str, detail: dict[str, Any], now: float) -> Event:
+        """Append an event."""
+        ...
+
+    def events(self, after_id: int = 0, limit: int = 100, kind: str | None = None) -> list[Event]:
+        """Events with id > after_id, oldest first."""
+        ...
+
+    def results(self, count: int) -> list[Task]:
+        """The ``count`` most recently finished non-canary tasks, newest first."""
+        ...
+
+    def state_counts(self) -> dict[str, int]:
+        """Number of tasks in each state (every state present, zero included)."""
+        ...
+
+    def ready_count(self, now: float) -> int:
+        """Tasks queued and ready to run (``not_before <= now``)."""
+        ...
+
+    def outcome_counts(self, since: float, canary: bool = False) -> dict[str, int]:
+        """Judged outcomes (succeeded, failed, dead) finished since the time given."""
+        ...
+
+    def latency_percentiles(self, since: float, quantiles: list[float],
+                            canary: bool = False) -> dict[str, list[float | None]]:
+        """Nearest-rank quantiles of total, wait and run seconds of tasks finished since.
+
+        Keys ``total`` (finished - enqueued), ``wait`` (started - enqueued) and
+        ``run`` (finished - started); each list follows ``quantiles``; ``None``
+        where no task finished.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
