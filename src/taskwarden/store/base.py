@@ -53,12 +53,17 @@ class Task:
 
 @dataclass(frozen=True)
 class WorkerInfo:
-    """A worker as it reports itself in heartbeats."""
+    """A process as it reports itself in heartbeats: a worker, or a warden or monitor.
+
+    ``role`` lets one table answer both "how many workers are alive" and
+    "how many wardens are alive", on one host or many.
+    """
 
     id: str
     host: str
     pid: int
     slot: int
+    role: str = "worker"  # worker | warden | monitor
     status: str = "idle"  # idle | busy | stopping | stopped
     current_task: int | None = None
     started_at: float = 0.0
@@ -172,8 +177,8 @@ class Store(Protocol):
         """Insert or refresh the worker's row with ``last_heartbeat = now``."""
         ...
 
-    def workers(self) -> list[WorkerInfo]:
-        """Every known worker, most recent heartbeat first."""
+    def workers(self, role: str | None = "worker") -> list[WorkerInfo]:
+        """Every known process of that role (all roles for None), most recent heartbeat first."""
         ...
 
     def forget_workers(self, older_than: float) -> int:

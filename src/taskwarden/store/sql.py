@@ -24,7 +24,7 @@ TASK_COLUMNS = (
     " canary, lease_owner, lease_deadline, not_before, result, error_class, error_message,"
     " enqueued_at, started_at, finished_at"
 )
-WORKER_COLUMNS = "id, host, pid, slot, status, current_task, started_at, last_heartbeat"
+WORKER_COLUMNS = "id, role, host, pid, slot, status, current_task, started_at, last_heartbeat"
 RetryDelay = Callable[[int], float]
 
 
@@ -43,8 +43,8 @@ def task_from_row(row: Any) -> Task:
 
 
 def worker_from_row(row: Any) -> WorkerInfo:
-    wid, host, pid, slot, status, current, started, beat = row
-    return WorkerInfo(id=wid, host=host, pid=pid, slot=slot, status=status, current_task=current,
+    wid, role, host, pid, slot, status, current, started, beat = row
+    return WorkerInfo(id=wid, role=role, host=host, pid=pid, slot=slot, status=status, current_task=current,
                       started_at=started, last_heartbeat=beat)
 
 
@@ -235,14 +235,16 @@ class SqlStore:
     def heartbeat(self, worker: WorkerInfo, now: float) -> None:
         with self._tx() as cur:
             cur.execute(self._sql(
-                f"INSERT INTO workers ({WORKER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO workers ({WORKER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
                 " current_task = excluded.current_task, last_heartbeat = excluded.last_heartbeat"),
-                (worker.id, worker.host, worker.pid, worker.slot, worker.status,
+                (worker.id, worker.role, worker.host, worker.pid, worker.slot, worker.status,
                  worker.current_task, worker.started_at or now, now))
 
-    def workers(self) -> list[WorkerInfo]:
-        rows = self._query(f"SELECT {WORKER_COLUMNS} FROM workers ORDER BY last_heartbeat DESC")
+    def workers(self, role: str | None = "worker") -> list[WorkerInfo]:
+        clause, params = ("WHERE role = ?", (role,)) if role else ("", ())
+        rows = self._query(f"SELECT {WORKER_COLUMNS} FROM workers {clause}"
+                           " ORDER BY last_heartbeat DESC", params)
         return [worker_from_row(r) for r in rows]
 
     def forget_workers(self, older_than: float) -> int:

@@ -49,6 +49,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ix_tasks_action ON tasks (action, id);
     CREATE TABLE workers (
         id TEXT PRIMARY KEY,
+        role TEXT NOT NULL DEFAULT 'worker',
         host TEXT NOT NULL,
         pid INTEGER NOT NULL,
         slot INTEGER NOT NULL,
