@@ -7,6 +7,7 @@ import socket
 import time
 from typing import Any
 
+from taskwarden.actions import browser, files, http, shell
 from taskwarden.actions.registry import ActionContext, ActionFunc
 from taskwarden.errors import ActionError
 
@@ -25,7 +26,8 @@ def smoke(params: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
 def sleep(params: dict[str, Any], ctx: ActionContext) -> dict[str, float]:
     seconds = params.get("seconds", 1)
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
-        raise ActionError(f"sleep: 'seconds' must be a number >= 0, got {seconds!r}", retryable=False)
+        raise ActionError(f"sleep: 'seconds' must be a number >= 0, got {seconds!r}",
+                          retryable=False)
     time.sleep(seconds)
     return {"slept": seconds}
 
@@ -36,4 +38,7 @@ def fail(params: dict[str, Any], ctx: ActionContext) -> None:
                       retryable=bool(params.get("retryable", True)))
 
 
-ACTIONS: dict[str, ActionFunc] = {"noop": noop, "smoke": smoke, "sleep": sleep, "fail": fail}
+ACTIONS: dict[str, ActionFunc] = {
+    "noop": noop, "smoke": smoke, "sleep": sleep, "fail": fail,
+    **files.ACTIONS, **http.ACTIONS, **shell.ACTIONS, **browser.ACTIONS,
+}
