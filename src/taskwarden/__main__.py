@@ -1,0 +1,5 @@
+"""``python -m taskwarden``: the same CLI, for when the console script is not on PATH."""
+
+from taskwarden.cli import app
+
+app()
