@@ -131,24 +131,29 @@ def http_request(params: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
     cap = int(ctx.settings.get("http_max_body", DEFAULT_MAX_BODY))
     keep = KEPT_HEADERS + tuple(h.lower() for h in params.get("response_headers", ()))
 
-    transport = httpx.HTTPTransport(retries=retries)
-    try:
-        with httpx.Client(transport=transport, timeout=timeout,
-                          follow_redirects=bool(params.get("follow_redirects", True))) as client:
+    with httpx.Client(transport=httpx.HTTPTransport(retries=retries), timeout=timeout,
+                      follow_redirects=bool(params.get("follow_redirects", True))) as client:
+        try:
             request = client.build_request(
                 method, url, headers={str(k): str(v) for k, v in headers.items()},
                 params=params.get("query"), **_body(params))
-            with client.send(request, stream=True) as response:
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raise _bad(f"cannot build {method} {url}: {exc}") from exc
+        try:
+            response = client.send(request, stream=True)
+            try:
                 data, truncated = _read_capped(response, cap)
-    except httpx.TimeoutException as exc:
-        raise ActionError(f"http.request: {method} {url} timed out after {timeout:g} s "
-                          f"({type(exc).__name__})") from exc
-    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
-            httpx.WriteError) as exc:
-        raise ActionError(f"http.request: {method} {url} failed after {retries} retries: "
-                          f"{type(exc).__name__}: {exc}") from exc
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol, TypeError, ValueError) as exc:
-        raise _bad(f"cannot build {method} {url}: {exc}") from exc
+            finally:
+                response.close()
+        except httpx.TimeoutException as exc:
+            raise ActionError(f"http.request: {method} {url} timed out after {timeout:g} s "
+                              f"({type(exc).__name__})") from exc
+        except httpx.UnsupportedProtocol as exc:
+            raise _bad(f"cannot send {method} {url}: {exc}") from exc
+        except httpx.TransportError as exc:
+            tries = f" after {retries} retries" if isinstance(exc, httpx.ConnectError) else ""
+            raise ActionError(f"http.request: {method} {url} failed{tries}: "
+                              f"{type(exc).__name__}: {exc}") from exc
 
     body = _decode(response, data, truncated)
     _check_status(response.status_code, expected, str(response.url), body)
