@@ -303,7 +303,9 @@ class SqlStore:
         n = self._query(f"SELECT count(*) {window}", (since, int(canary)))[0][0]
         if n == 0:
             return [None] * len(quantiles)
-        ranks = [max(1, math.ceil(q * n)) for q in quantiles]
+        # round() first: 0.55 * 100 is 55.00000000000001 in binary floating point, and a bare
+        # ceil() would pick the 56th value instead of the 55th.
+        ranks = [min(n, max(1, math.ceil(round(q * n, 9)))) for q in quantiles]
         picked = self._query(
             f"SELECT d, rn FROM (SELECT {expr} AS d, row_number() OVER (ORDER BY {expr}) AS rn"
             f" {window}) AS ranked WHERE rn IN ({', '.join(['?'] * len(ranks))})",

@@ -1,0 +1,164 @@
+"""The shared store: PostgreSQL, for more than one machine.
+
+Connections come from a small :mod:`psycopg_pool` pool rather than one
+connection behind the store lock. Leasing relies on ``FOR UPDATE SKIP
+LOCKED`` letting concurrent transactions pass each other; a single guarded
+connection would serialise every server thread again and throw that away.
+The pool also heals: a connection broken by a server restart is found by the
+pool's check before use and replaced, so a queue that runs for days does not
+need restarting after a database failover.
+
+The schema mirrors SQLite's (same tables, columns and indexes; ``BIGSERIAL``
+ids, ``DOUBLE PRECISION`` times, JSON in ``TEXT``) so the shared SQL in
+:mod:`taskwarden.store.sql` runs unchanged apart from ``?`` becoming ``%s``.
+Migrations run under a transaction-scoped advisory lock, so two processes
+starting at once apply each migration exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from taskwarden.errors import StoreError
+from taskwarden.store.sql import SqlStore
+
+#: Key of the advisory lock that serialises migrations ("taskwarden" in ASCII, truncated).
+MIGRATION_LOCK_KEY = 0x7461736B77617264
+
+MIGRATIONS: list[str] = [
+    # 1: tasks, workers, events
+    """
+    CREATE TABLE tasks (
+        id BIGSERIAL PRIMARY KEY,
+        action TEXT NOT NULL,
+        params TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        timeout_s DOUBLE PRECISION NOT NULL,
+        idempotency_key TEXT UNIQUE,
+        canary INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_deadline DOUBLE PRECISION,
+        not_before DOUBLE PRECISION NOT NULL,
+        result TEXT,
+        error_class TEXT,
+        error_message TEXT,
+        enqueued_at DOUBLE PRECISION NOT NULL,
+        started_at DOUBLE PRECISION,
+        finished_at DOUBLE PRECISION
+    );
+    CREATE INDEX ix_tasks_ready ON tasks (state, priority DESC, id);
+    CREATE INDEX ix_tasks_lease ON tasks (state, lease_owner);
+    CREATE INDEX ix_tasks_deadline ON tasks (state, lease_deadline);
+    CREATE INDEX ix_tasks_finished ON tasks (finished_at);
+    CREATE INDEX ix_tasks_action ON tasks (action, id);
+    CREATE TABLE workers (
+        id TEXT PRIMARY KEY,
+        role TEXT NOT NULL DEFAULT 'worker',
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        current_task BIGINT,
+        started_at DOUBLE PRECISION NOT NULL,
+        last_heartbeat DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE events (
+        id BIGSERIAL PRIMARY KEY,
+        at DOUBLE PRECISION NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX ix_events_kind ON events (kind, id);
+    CREATE INDEX ix_events_at ON events (at);
+    """,
+]
+
+
+@lru_cache(maxsize=256)
+def translate(text: str) -> str:
+    """``?`` placeholders to psycopg's ``%s``; the shared SQL has no literal ``?`` or ``%``."""
+    return text.replace("?", "%s")
+
+
+class PostgresStore(SqlStore):
+    """PostgreSQL backend over a pool of ``min_size``..``max_size`` connections.
+
+    Each store method borrows one connection for one transaction (READ
+    COMMITTED, the default), so methods may be called from many threads at
+    once without the store lock.
+    """
+
+    lease_lock_clause = "FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 4,
+                 connect_timeout_s: float = 10.0) -> None:
+        super().__init__()
+        self.url = url
+        self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
+                                    timeout=connect_timeout_s,
+                                    check=ConnectionPool.check_connection,
+                                    kwargs={"autocommit": True},
+                                    name="taskwarden-store")
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout_s)
+            self._migrate()
+        except psycopg.Error as exc:
+            self._pool.close()
+            raise StoreError(f"cannot open PostgreSQL store {redact(url)}: {exc}") from exc
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def _sql(self, text: str) -> str:
+        return translate(text)
+
+    def _migrate(self) -> None:
+        """Bring the schema up to date; the advisory lock makes concurrent starts safe."""
+        with self._tx() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = cur.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+            for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    cur.execute(statement)
+                cur.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+
+    def schema_version(self) -> int:
+        """The highest migration applied; lets tests and ``status`` check the schema."""
+        return self._query("SELECT max(version) FROM schema_version")[0][0] or 0
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        """One pooled connection, one transaction: commit on success, roll back on error.
+
+        Pooled connections are in autocommit mode, so ``conn.transaction()`` is
+        the only BEGIN/COMMIT and a connection goes back to the pool idle.
+        """
+        try:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield cur
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL: {exc}") from exc
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def redact(url: str) -> str:
+    """The URL without its password, fit for an error message or a log."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "<unparsable URL>"
+    info.pop("password", None)
+    return psycopg.conninfo.make_conninfo("", **{k: v for k, v in info.items() if v is not None})
