@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -570,3 +572,69 @@ def test_unreachable_postgres_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="cannot open PostgreSQL") as info:
         PostgresStore("postgresql://nobody:secret@127.0.0.1:1/none", connect_timeout_s=0.5)
     assert "secret" not in str(info.value)
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[PostgresStore]:
+    store = PostgresStore(pg_url)
+    wipe(store)
+    yield store
+    store.close()
+
+
+def wait_until_lock_wait(conn: psycopg.Connection[Any], timeout_s: float = 10.0) -> None:
+    """Return once some backend of this database waits on a row lock."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        waiting = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                               " AND datname = current_database()").fetchone()
+        if waiting and waiting[0]:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the store call never waited on the row lock")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("call", ["finish", "release", "requeue_expired"])
+def test_postgres_rechecks_a_row_changed_by_a_concurrent_transaction(
+        pg_store: PostgresStore, pg_url: str, call: str) -> None:
+    """w1's expired task is swept and re-leased to w2 while w1's call waits on the row.
+
+    The waiting call must see the new owner and leave the task alone; acting on
+    the row it read before the wait would record a stale result or steal w2's lease.
+    """
+    (task,) = add(pg_store)
+    run(pg_store, "w1", lease_s=10.0)
+    calls: dict[str, Callable[[], list[Task]]] = {
+        "finish": lambda: pg_store.finish("w1", [Outcome(task.id, ok=True, result="stale")], T0 + 60),
+        "release": lambda: pg_store.release("w1", count_attempt=True, now=T0 + 60),
+        "requeue_expired": lambda: pg_store.requeue_expired(T0 + 60),
+    }
+    out: list[list[Task]] = []
+    with psycopg.connect(pg_url) as other, psycopg.connect(pg_url, autocommit=True) as watcher:
+        other.execute("UPDATE tasks SET lease_owner = 'w2', lease_deadline = %s,"
+                      " attempts = attempts + 1 WHERE id = %s", (T0 + 150, task.id))
+        caller = threading.Thread(target=lambda: out.append(calls[call]()))
+        caller.start()
+        wait_until_lock_wait(watcher)
+        other.commit()
+        caller.join(timeout=10)
+    assert out == [[]]
+    now = pg_store.get(task.id)
+    assert (now.state, now.lease_owner, now.attempts, now.result) == (states.RUNNING, "w2", 2, None)
+
+
+def test_sqlite_backup_is_a_working_copy(tmp_path: Path) -> None:
+    live = SqliteStore(tmp_path / "live.db")
+    add(live, 3)
+    run(live)
+    target = live.backup(tmp_path / "backups" / "copy.db")
+    add(live)  # later writes are not in the copy
+    copy = SqliteStore(target)
+    try:
+        assert copy.state_counts() == {**dict.fromkeys(states.ALL, 0), states.QUEUED: 2,
+                                       states.RUNNING: 1}
+        assert copy.list_tasks() == live.list_tasks()[1:]
+    finally:
+        copy.close()
+        live.close()

@@ -99,6 +99,7 @@ class PostgresStore(SqlStore):
     """
 
     lease_lock_clause = "FOR UPDATE SKIP LOCKED"
+    row_lock_clause = "FOR UPDATE"
 
     def __init__(self, url: str, min_size: int = 1, max_size: int = 4,
                  connect_timeout_s: float = 10.0) -> None:

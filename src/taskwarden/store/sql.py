@@ -58,6 +58,11 @@ class SqlStore:
     #: Appended to the ready-task subquery of ``lease``; PostgreSQL sets
     #: ``FOR UPDATE SKIP LOCKED`` so concurrent leasers skip each other's rows.
     lease_lock_clause = ""
+    #: Appended to the selects that pick running tasks to finish, release or
+    #: requeue; PostgreSQL sets ``FOR UPDATE`` so a row changed by a concurrent
+    #: transaction (another server's sweep, a new lease) is re-checked before it
+    #: is touched. SQLite needs neither: ``BEGIN IMMEDIATE`` serialises writers.
+    row_lock_clause = ""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -173,7 +178,7 @@ class SqlStore:
     def _finish_one(self, cur: Any, worker_id: str, outcome: Outcome, now: float,
                     delay: RetryDelay) -> Task | None:
         held = self._all(cur, "SELECT attempts, max_attempts FROM tasks WHERE id = ?"
-                              " AND state = 'running' AND lease_owner = ?",
+                              f" AND state = 'running' AND lease_owner = ? {self.row_lock_clause}",
                          (outcome.task_id, worker_id))
         if not held:
             return None
@@ -202,7 +207,8 @@ class SqlStore:
     def release(self, worker_id: str, task_ids: list[int] | None = None,
                 count_attempt: bool = False, now: float = 0.0) -> list[Task]:
         with self._tx() as cur:
-            held = self._all(cur, "SELECT id FROM tasks WHERE state = 'running' AND lease_owner = ?",
+            held = self._all(cur, "SELECT id FROM tasks WHERE state = 'running' AND lease_owner = ?"
+                                  f" ORDER BY id {self.row_lock_clause}",
                              (worker_id,))
             ids = [r[0] for r in held if task_ids is None or r[0] in task_ids]
             return [self._give_back(cur, tid, count_attempt, now, "released") for tid in ids]
@@ -228,7 +234,8 @@ class SqlStore:
     def requeue_expired(self, now: float) -> list[Task]:
         with self._tx() as cur:
             expired = self._all(cur, "SELECT id FROM tasks WHERE state = 'running'"
-                                     " AND lease_deadline < ?", (now,))
+                                     f" AND lease_deadline < ? ORDER BY id {self.row_lock_clause}",
+                                (now,))
             return [self._give_back(cur, r[0], True, now, "lease expired") for r in expired]
 
     # -- workers -------------------------------------------------------
