@@ -368,6 +368,13 @@ def test_heartbeat_inserts_then_refreshes(store: SqlStore) -> None:
     assert (again.status, again.current_task, again.host, again.pid) == ("busy", 7, "h1", 100)
 
 
+def test_heartbeat_from_a_restarted_process_takes_its_new_pid(store: SqlStore) -> None:
+    store.heartbeat(worker("h1-slot0"), T0)
+    store.heartbeat(WorkerInfo(id="h1-slot0", host="h1", pid=200, slot=0), T0 + 30)
+    (row,) = store.workers()
+    assert (row.pid, row.started_at, row.last_heartbeat) == (200, T0 + 30, T0 + 30)
+
+
 def test_workers_by_role_most_recent_first(store: SqlStore) -> None:
     store.heartbeat(worker("w1"), T0)
     store.heartbeat(worker("w2"), T0 + 2)

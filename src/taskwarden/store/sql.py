@@ -243,8 +243,13 @@ class SqlStore:
         with self._tx() as cur:
             cur.execute(self._sql(
                 f"INSERT INTO workers ({WORKER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                # A restarted process may reuse its id (same host and slot): take its new
+                # pid and start time, or the warden would watch, and kill, a stale pid.
                 " ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
-                " current_task = excluded.current_task, last_heartbeat = excluded.last_heartbeat"),
+                " current_task = excluded.current_task, last_heartbeat = excluded.last_heartbeat,"
+                " role = excluded.role, host = excluded.host, pid = excluded.pid,"
+                " slot = excluded.slot, started_at = CASE WHEN workers.pid = excluded.pid"
+                " THEN workers.started_at ELSE excluded.started_at END"),
                 (worker.id, worker.role, worker.host, worker.pid, worker.slot, worker.status,
                  worker.current_task, worker.started_at or now, now))
 
