@@ -5,7 +5,13 @@ from __future__ import annotations
 import typer
 
 from taskwarden import logs
-from taskwarden.cli.app import app, load_config
+from taskwarden.cli.app import app, fail, load_config
+from taskwarden.supervision.parent import watch_parent
+
+#: Drill hook: while ``<data_dir>/run/fault-worker-start`` exists, every worker
+#: crashes at start-up (exit 70), so the warden's backoff and alert can be watched.
+FAULT_WORKER_START = "fault-worker-start"
+EXIT_CRASH_DRILL = 70
 
 
 @app.command()
@@ -20,6 +26,7 @@ def server(ctx: typer.Context,
 
     config = load_config(ctx, **{"server.host": host, "server.port": port})
     logs.setup("server", config.data_dir)
+    watch_parent()
     app_ = create_app(config, open_store(config))
     uvicorn.run(app_, host=config.server.host, port=config.server.port, log_level="warning",
                 access_log=False, timeout_graceful_shutdown=5)
@@ -35,4 +42,7 @@ def worker(ctx: typer.Context,
 
     config = load_config(ctx)
     logs.setup(f"worker-{slot}", config.data_dir)
+    if (config.data_dir / "run" / FAULT_WORKER_START).exists():
+        raise fail(f"drill: {FAULT_WORKER_START} is set in run/; crashing at start-up", EXIT_CRASH_DRILL)
+    watch_parent()
     raise typer.Exit(Worker(config, slot, server_url, token).run())
