@@ -193,3 +193,16 @@ def test_a_bad_chromium_override_names_the_fix(
                                           "TASKWARDEN_CHROMIUM") as err:
         browser.find_chromium()
     assert err.value.retryable is False
+
+
+def test_a_chromium_that_will_not_start_is_a_clear_error(
+        ctx: ActionContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "fake-chromium"
+    fake.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("TASKWARDEN_CHROMIUM", str(fake))
+    browser.close_browser()
+    with pytest.raises(ActionError, match=f"could not launch {fake}") as err:
+        browser_run({"steps": [{"goto": "about:blank"}]}, ctx)
+    assert err.value.retryable is True
+    assert browser._browser is None

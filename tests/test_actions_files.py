@@ -169,3 +169,12 @@ def test_list_refuses_patterns_that_climb_out(ctx: ActionContext) -> None:
     for pattern in ("../*", "/etc/*"):
         with pytest.raises(ActionError, match="outside the workspace"):
             run("file.list", ctx, pattern=pattern)
+
+
+def test_symlink_loop_is_refused_not_crashed(ctx: ActionContext) -> None:
+    ctx.workspace.mkdir()
+    (ctx.workspace / "a").symlink_to("b")
+    (ctx.workspace / "b").symlink_to("a")
+    with pytest.raises(ActionError, match="'a'") as err:
+        run("file.read", ctx, path="a")
+    assert err.value.retryable is False

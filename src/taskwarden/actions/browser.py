@@ -89,9 +89,14 @@ def _get_browser(extra_args: list[str]) -> Any:
         raise ActionError("browser actions need Playwright: pip install 'taskwarden[browser]'",
                           retryable=False) from exc
     close_browser()
-    _playwright = sync_playwright().start()
-    _browser = _playwright.chromium.launch(
-        executable_path=executable, headless=True, args=CHROMIUM_ARGS + extra_args)
+    try:
+        _playwright = sync_playwright().start()
+        _browser = _playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS + extra_args)
+    except Exception as exc:
+        close_browser()
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ActionError(f"browser.run: could not launch {executable}: {detail}") from exc
     return _browser
 
 

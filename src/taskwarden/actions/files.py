@@ -51,7 +51,11 @@ def _confine(ws: Path, raw: str, action: str, *, as_link: bool = False) -> Path:
     candidate = Path(raw)
     if not candidate.is_absolute():
         candidate = ws / candidate
-    resolved = candidate.resolve()
+    try:
+        resolved = candidate.resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop, a path too long
+        raise ActionError(f"{action}: path '{raw}' cannot be resolved: {exc}",
+                          retryable=False) from exc
     if not resolved.is_relative_to(ws):
         raise ActionError(f"{action}: path '{raw}' is outside the workspace {ws}; refused",
                           retryable=False)
