@@ -127,9 +127,9 @@ def test_log_in_fill_extract_and_screenshot(site: str, ctx: ActionContext) -> No
 
 def test_missing_selector_fails_clearly_with_failure_screenshot(
         site: str, ctx: ActionContext) -> None:
-    steps = [{"goto": f"{site}/login"}, {"click": "#does-not-exist"}]
+    steps = [{"goto": f"{site}/login"}, {"click": "#does-not-exist", "timeout": 0.5}]
     with pytest.raises(ActionError) as err:
-        browser_run({"steps": steps, "timeout": 0.5}, ctx)
+        browser_run({"steps": steps}, ctx)
     message = str(err.value)
     assert f"step 1 (click '#does-not-exist') failed at {site}/login" in message
     assert "Timeout 500ms exceeded" in message and "failure.png" in message
@@ -138,17 +138,18 @@ def test_missing_selector_fails_clearly_with_failure_screenshot(
 
 
 def test_wrong_password_fails_the_text_assertion(site: str, ctx: ActionContext) -> None:
-    steps = [*login_steps(site, password="guess"), {"assert_text": "Welcome"}]
+    steps = [*login_steps(site, password="guess"), {"assert_text": "Welcome", "timeout": 0.5}]
     with pytest.raises(ActionError, match=r"step 4 \(assert_text 'Welcome'\) failed at .*/login"):
-        browser_run({"steps": steps, "timeout": 0.5}, ctx)
+        browser_run({"steps": steps}, ctx)
     assert (ctx.artifacts_dir / "failure.png").exists()
 
 
 def test_waits_for_an_element_that_appears_later(site: str, ctx: ActionContext) -> None:
     steps = [{"goto": f"{site}/late"}, {"wait_for": "#late"}, {"extract": "#late", "as": "t"}]
     assert browser_run({"steps": steps, "timeout": 5}, ctx)["extracted"] == {"t": "ready now"}
+    impatient = [steps[0], {"wait_for": "#late", "timeout": 0.3}]
     with pytest.raises(ActionError, match=r"step 1 \(wait_for '#late'\)"):
-        browser_run({"steps": steps, "timeout": 0.3}, ctx)
+        browser_run({"steps": impatient}, ctx)
 
 
 @pytest.mark.parametrize(("path", "status", "retryable"), [
@@ -178,7 +179,7 @@ def test_a_dead_browser_is_relaunched(site: str, ctx: ActionContext) -> None:
 
 @pytest.mark.parametrize("steps", [
     None, [], [{"goto": "x", "click": "y"}], [{"fill": "#a"}], [{"click": 3}],
-    [{"screenshot": "s", "bogus": 1}], ["goto"],
+    [{"screenshot": "s", "bogus": 1}], ["goto"], [{"goto": "about:blank", "timeout": 0}],
 ])
 def test_malformed_steps_are_refused_before_launching(ctx: ActionContext, steps: Any) -> None:
     with pytest.raises(ActionError, match=r"browser\.run:") as err:

@@ -14,7 +14,8 @@ Params: ``steps`` (list, each one object with one verb)::
     {"extract": sel, "as": name, "attr"?: a, "all"?: bool}
     {"screenshot": name, "full_page"?: bool}
 
-and ``timeout`` (seconds per step, default 10). Selectors are Playwright
+and ``timeout`` (seconds per step, default 10; any step may carry its own
+``"timeout"`` to override it). Selectors are Playwright
 selectors; actions use the first match.
 
 One browser per process, launched on first use and reused by later tasks
@@ -112,6 +113,13 @@ def close_browser() -> None:
     _playwright = _browser = None
 
 
+def _seconds(value: Any, what: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise ActionError(f"browser.run: {what} must be seconds > 0, got {value!r}",
+                          retryable=False)
+    return float(value)
+
+
 def _validate(steps: Any) -> list[tuple[str, dict[str, Any]]]:
     """(verb, step) pairs, or a non-retryable error naming the bad step."""
     if not isinstance(steps, list) or not steps:
@@ -123,13 +131,15 @@ def _validate(steps: Any) -> list[tuple[str, dict[str, Any]]]:
             raise ActionError(f"browser.run: step {i} must be an object with exactly one of "
                               f"{sorted(VERBS)}, got {step!r}", retryable=False)
         verb = verbs[0]
-        allowed = {verb, *VERBS[verb], *OPTIONAL.get(verb, ())}
+        allowed = {verb, "timeout", *VERBS[verb], *OPTIONAL.get(verb, ())}
         missing = [k for k in VERBS[verb] if k not in step]
         unknown = sorted(set(step) - allowed)
         if missing or unknown or not isinstance(step[verb], str):
             raise ActionError(f"browser.run: step {i} ({verb}) needs a string target and "
                               f"{list(VERBS[verb]) or 'nothing else'}; missing {missing}, "
                               f"unknown {unknown}", retryable=False)
+        if "timeout" in step:
+            _seconds(step["timeout"], f"step {i} 'timeout'")
         checked.append((verb, step))
     return checked
 
@@ -205,10 +215,7 @@ def _fail(page: Any, ctx: ActionContext, index: int, verb: str, step: dict[str, 
 def browser_run(params: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
     """Run the steps in a fresh context of the shared browser; see the module docstring."""
     steps = _validate(params.get("steps"))
-    timeout = params.get("timeout", DEFAULT_STEP_TIMEOUT)
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise ActionError(f"browser.run: 'timeout' must be seconds > 0, got {timeout!r}",
-                          retryable=False)
+    timeout = _seconds(params.get("timeout", DEFAULT_STEP_TIMEOUT), "'timeout'")
     ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
     extra_args = [str(a) for a in ctx.settings.get("browser_args", ())]
     try:
@@ -222,10 +229,10 @@ def browser_run(params: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
     artifacts: list[str] = []
     try:
         page = context.new_page()
-        timeout_ms = timeout * 1000
-        page.set_default_timeout(timeout_ms)
-        page.set_default_navigation_timeout(timeout_ms)
         for index, (verb, step) in enumerate(steps):
+            timeout_ms = float(step.get("timeout", timeout)) * 1000
+            page.set_default_timeout(timeout_ms)
+            page.set_default_navigation_timeout(timeout_ms)
             try:
                 _run_step(page, verb, step, ctx, timeout_ms, extracted, artifacts)
             except Exception as exc:
