@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
@@ -23,6 +24,7 @@ from typing import Any
 from taskwarden.errors import ActionError
 
 POLL_SLICE_S = 0.2
+PARENT_CHECK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ def _child_main(conn: Connection, modules: tuple[str, ...], settings: dict[str, 
     """The child's loop: one job in, one result out, until the pipe closes."""
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from taskwarden.actions.registry import ActionContext, Registry
 
@@ -60,6 +63,13 @@ def _child_main(conn: Connection, modules: tuple[str, ...], settings: dict[str, 
         except EOFError:
             return
         conn.send(asdict(_run_job(registry, job, settings, ActionContext)))
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker killed with SIGKILL cannot kill us; so we notice and take our group down."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_S)
+    os.killpg(os.getpid(), signal.SIGKILL)
 
 
 def _run_job(registry: Any, job: Job, settings: dict[str, Any], context: type) -> JobResult:

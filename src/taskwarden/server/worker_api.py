@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException
 
 from taskwarden.server.schemas import CompleteIn, FailIn, HeartbeatIn, LeaseIn, ReleaseIn
 from taskwarden.server.state import ServerState, get_state
-from taskwarden.store.base import WorkerInfo
+from taskwarden.store.base import Task, WorkerInfo
 
 RECHECK_S = 0.5
 
@@ -65,18 +65,29 @@ async def heartbeat(body: HeartbeatIn, st: ServerState = Depends(get_state)) -> 
 async def complete(body: CompleteIn, st: ServerState = Depends(get_state)) -> dict:
     done = st.store.finish(body.worker_id, body.outcomes(), st.now())
     st.finished(done)
-    return {"recorded": len(done), "skipped": len(body.results) - len(done)}
+    skipped = _note_skipped(st, body.worker_id, [r.task_id for r in body.results], done)
+    return {"recorded": len(done), "skipped": len(skipped)}
 
 
 @router.post("/fail")
 async def fail(body: FailIn, st: ServerState = Depends(get_state)) -> dict:
     done = st.store.finish(body.worker_id, body.outcomes(), st.now(), retry_delay_for(st))
     st.finished(done)
+    skipped = _note_skipped(st, body.worker_id, [f.task_id for f in body.failures], done)
     for task in done:
         if task.state == "dead":
             st.event("task_dead", f"task:{task.id}", action=task.action, error=task.error_message)
-    return {"recorded": len(done), "skipped": len(body.failures) - len(done),
+    return {"recorded": len(done), "skipped": len(skipped),
             "states": {str(t.id): t.state for t in done}}
+
+
+def _note_skipped(st: ServerState, worker_id: str, sent: list[int], done: list[Task]) -> list[int]:
+    """Reports for tasks the worker no longer holds are dropped, and said so, never recorded twice."""
+    recorded = {t.id for t in done}
+    skipped = [tid for tid in sent if tid not in recorded]
+    if skipped:
+        st.event("late_result_dropped", f"worker:{worker_id}", tasks=skipped)
+    return skipped
 
 
 @router.post("/release")
