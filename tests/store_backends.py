@@ -71,9 +71,9 @@ def wipe(store: SqlStore) -> None:
     """Empty every table and restart ids at 1, so each test (or example) starts clean."""
     with store._tx() as cur:
         if isinstance(store, PostgresStore):
-            cur.execute("TRUNCATE tasks, workers, events RESTART IDENTITY")
+            cur.execute("TRUNCATE tasks, workers, events, samples, alerts RESTART IDENTITY")
         else:
-            for table in ("tasks", "workers", "events", "sqlite_sequence"):
+            for table in ("tasks", "workers", "events", "samples", "alerts", "sqlite_sequence"):
                 cur.execute(f"DELETE FROM {table}")
 
 

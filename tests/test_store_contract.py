@@ -31,7 +31,8 @@ from store_backends import (
 
 from taskwarden import states
 from taskwarden.errors import Conflict, NotFound, StoreError
-from taskwarden.store.base import Outcome, QueueFull, Task, TaskSpec, WorkerInfo
+from taskwarden.store.base import Alert, Outcome, QueueFull, Task, TaskSpec, WorkerInfo
+from taskwarden.store.postgres import MIGRATIONS as PG_MIGRATIONS
 from taskwarden.store.postgres import PostgresStore
 from taskwarden.store.sql import SqlStore
 from taskwarden.store.sqlite import SqliteStore
@@ -560,8 +561,9 @@ def test_postgres_migrations_race_safely() -> None:
         for t in threads:
             t.join(timeout=30)
         assert errors == [] and len(stores) == 4
-        assert stores[0]._query("SELECT version FROM schema_version") == [(1,)]
-        assert stores[0].schema_version() == 1
+        applied = [(v,) for v in range(1, len(PG_MIGRATIONS) + 1)]
+        assert sorted(stores[0]._query("SELECT version FROM schema_version")) == applied
+        assert stores[0].schema_version() == len(PG_MIGRATIONS)
     finally:
         for s in stores:
             s.close()
@@ -645,3 +647,77 @@ def test_sqlite_backup_is_a_working_copy(tmp_path: Path) -> None:
     finally:
         copy.close()
         live.close()
+
+
+# -- the monitor's records: summaries, samples, alerts ------------------------
+def test_recent_outcomes_counts_the_last_judged_non_canary_tasks(store: SqlStore) -> None:
+    for i in range(5):
+        complete(store, T0, T0 + 1, T0 + 10 + i, ok=i % 2 == 0)
+    complete(store, T0, T0 + 1, T0 + 50, ok=False, canary=True)
+    (canceled,) = add(store)
+    store.cancel(canceled.id, T0 + 60)
+    assert store.recent_outcomes(3) == {"succeeded": 2, "failed": 1, "dead": 0}
+    assert store.recent_outcomes(20) == {"succeeded": 3, "failed": 2, "dead": 0}
+
+
+def test_action_outcomes_and_error_classes_group_by_action(store: SqlStore) -> None:
+    add(store, 2, action="good")
+    add(store, 3, action="bad")
+    add(store, 1, action="old")
+    tasks = {t.id: t for t in store.lease("w1", 10, 60.0, T0)}
+    outcomes = []
+    for tid, task in tasks.items():
+        if task.action == "bad":
+            outcomes.append(Outcome(tid, ok=False, error_class="Boom" if tid % 2 else "Bang",
+                                    error_message="x", retryable=False))
+        else:
+            outcomes.append(Outcome(tid, ok=True))
+    old = [o for o in outcomes if tasks[o.task_id].action == "old"]
+    store.finish("w1", old, T0 + 1)
+    store.finish("w1", [o for o in outcomes if o not in old], T0 + 100)
+    assert store.action_outcomes(T0 + 50) == {"good": {"succeeded": 2, "failed": 0, "dead": 0},
+                                              "bad": {"succeeded": 0, "failed": 3, "dead": 0}}
+    classes = store.error_classes(T0 + 50)
+    assert set(classes) == {"bad"} and sum(classes["bad"].values()) == 3
+    assert set(classes["bad"]) == {"Boom", "Bang"}
+
+
+def test_samples_by_kind_oldest_first_newest_kept_under_limit(store: SqlStore) -> None:
+    for i in range(5):
+        store.add_sample("sample", {"n": i}, T0 + i)
+    store.add_sample("canary", {"ok": True}, T0 + 2.5)
+    got = store.samples("sample", since=T0 + 1)
+    assert [s.data["n"] for s in got] == [1, 2, 3, 4] and [s.at for s in got] == [T0 + i for i in range(1, 5)]
+    assert [s.data["n"] for s in store.samples("sample", limit=2)] == [3, 4]
+    latest = store.latest_sample("canary")
+    assert latest is not None and latest.data == {"ok": True} and latest.kind == "canary"
+    assert store.latest_sample("nothing") is None
+
+
+def test_prune_samples_drops_only_older_ones_of_every_kind(store: SqlStore) -> None:
+    for i in range(4):
+        store.add_sample("sample", {"n": i}, T0 + i)
+        store.add_sample("canary", {"n": i}, T0 + i)
+    assert store.prune_samples(T0 + 2) == 4
+    assert [s.at for s in store.samples("sample")] == [T0 + 2, T0 + 3]
+    assert [s.at for s in store.samples("canary")] == [T0 + 2, T0 + 3]
+
+
+def test_alerts_are_saved_updated_listed_and_deleted(store: SqlStore) -> None:
+    pending = store.save_alert(Alert(None, "queue_warning", "warning", "pending", T0, value=7.0,
+                                     threshold=6.0, summary="queue 7", detail={"ready": 7},
+                                     history=[{"at": T0, "state": "pending", "value": 7.0}]))
+    assert pending.id is not None and pending.detail == {"ready": 7}
+    firing = store.save_alert(Alert(**{**pending.to_dict(), "state": "firing", "fired_at": T0 + 60,
+                                       "history": [*pending.history, {"at": T0 + 60, "state": "firing"}]}))
+    assert firing.id == pending.id and firing.fired_at == T0 + 60 and len(firing.history) == 2
+    other = store.save_alert(Alert(None, "canary_failed", "critical", "pending", T0 + 10))
+    done = store.save_alert(Alert(**{**firing.to_dict(), "state": "resolved", "resolved_at": T0 + 90}))
+    assert [a.id for a in store.alerts()] == [other.id, done.id]
+    assert [a.name for a in store.alerts(active=True)] == ["canary_failed"]
+    assert [a.state for a in store.alerts(active=False)] == ["resolved"]
+    assert [a.id for a in store.alerts(since=T0 + 5)] == [other.id]
+    assert other.id is not None
+    store.delete_alert(other.id)
+    assert store.alerts(active=True) == []
+    assert store.alerts()[0] == done

@@ -65,6 +65,47 @@ class ActionsConfig:
 
 
 @dataclass(frozen=True)
+class MonitorConfig:
+    """The monitor's intervals and the default alert thresholds of DESIGN.md.
+
+    Intervals and windows are configured seconds (scaled by the time scale);
+    ``webhook_timeout_s`` is the one exception: a network timeout is real time.
+    """
+
+    sample_s: float = 60.0
+    canary_s: float = 1800.0
+    canary_timeout_s: float = 60.0
+    retention_s: float = 7 * 24 * 3600.0
+    success_rate_min: float = 0.70
+    success_short_s: float = 300.0  # the multiwindow rule's short window
+    success_long_s: float = 3600.0  # ... and its long one
+    min_judged: int = 10  # a window with fewer judged tasks is not judged at all
+    queue_warning: int = 6
+    queue_critical: int = 21
+    p95_latency_max_s: float = 5.0
+    pending_samples: int = 1  # a condition must still hold this many samples later to fire
+    hold_s: float = 300.0  # keep firing this long after the condition clears
+    webhooks: tuple[str, ...] = ()
+    slack_webhooks: tuple[str, ...] = ()
+    webhook_timeout_s: float = 5.0
+    webhook_retries: int = 3
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.success_rate_min <= 1.0:
+            raise ConfigError("monitor.success_rate_min", self.success_rate_min, "a ratio from 0 to 1")
+        if self.queue_critical <= self.queue_warning:
+            raise ConfigError("monitor.queue_critical", self.queue_critical,
+                              f"a size above monitor.queue_warning ({self.queue_warning})")
+        if self.success_short_s > self.success_long_s:
+            raise ConfigError("monitor.success_short_s", self.success_short_s,
+                              f"a window no longer than monitor.success_long_s ({self.success_long_s:g})")
+        for key in ("webhooks", "slack_webhooks"):
+            bad = [u for u in getattr(self, key) if not u.startswith(("http://", "https://"))]
+            if bad:
+                raise ConfigError(f"monitor.{key}", bad[0], "http:// or https:// URLs")
+
+
+@dataclass(frozen=True)
 class Config:
     data_dir: Path = Path("var")
     time_scale: float = 1.0
@@ -74,6 +115,7 @@ class Config:
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     warden: WardenConfig = field(default_factory=WardenConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
 
     @property
     def clock(self) -> Clock:
@@ -94,7 +136,7 @@ class Config:
 
 
 _SECTIONS = {"server": ServerConfig, "worker": WorkerConfig, "warden": WardenConfig,
-             "actions": ActionsConfig}
+             "actions": ActionsConfig, "monitor": MonitorConfig}
 _CHOICES = {"sqlite_synchronous": ("NORMAL", "FULL")}
 
 

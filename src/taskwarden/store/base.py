@@ -99,6 +99,45 @@ class Outcome:
     retryable: bool = True
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One measurement the monitor took: ``kind`` is ``sample`` or ``canary``."""
+
+    id: int
+    at: float
+    kind: str
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert as stored: its current state and every transition it went through.
+
+    ``id`` is None until the store has saved it. ``history`` is a list of
+    ``{"at", "state", "value"}`` entries, oldest first, so a person can read
+    how long it was pending, when it fired and when it cleared.
+    """
+
+    id: int | None
+    name: str
+    severity: str  # warning | critical
+    state: str  # pending | firing | resolved
+    started_at: float
+    fired_at: float | None = None
+    resolved_at: float | None = None
+    value: float | None = None
+    threshold: float | None = None
+    summary: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 class QueueFull(Exception):
     """Enqueueing would push the queue past its limit."""
 
@@ -216,6 +255,58 @@ class Store(Protocol):
         Keys ``total`` (finished - enqueued), ``wait`` (started - enqueued) and
         ``run`` (finished - started); each list follows ``quantiles``; ``None``
         where no task finished.
+        """
+        ...
+
+    def recent_outcomes(self, count: int) -> dict[str, int]:
+        """Judged outcomes among the ``count`` most recently finished non-canary tasks.
+
+        Canceled tasks are not among them, so "the last 20 results" means 20 judged ones.
+        """
+        ...
+
+    def action_outcomes(self, since: float) -> dict[str, dict[str, int]]:
+        """Per action, judged outcomes (succeeded, failed, dead; zeros included) finished since.
+
+        Counted in SQL with GROUP BY; canaries are left out.
+        """
+        ...
+
+    def error_classes(self, since: float) -> dict[str, dict[str, int]]:
+        """Per action, how many tasks ended failed or dead since, by error class."""
+        ...
+
+    # -- the monitor's records ------------------------------------------
+    def add_sample(self, kind: str, data: dict[str, Any], now: float) -> Sample:
+        """Append a sample of that kind taken at ``now``."""
+        ...
+
+    def samples(self, kind: str, since: float = 0.0, limit: int = 10_000) -> list[Sample]:
+        """Samples of a kind taken at or after ``since``, oldest first, at most ``limit``
+        (the newest ones when there are more)."""
+        ...
+
+    def latest_sample(self, kind: str) -> Sample | None:
+        """The newest sample of that kind, or None."""
+        ...
+
+    def prune_samples(self, older_than: float) -> int:
+        """Delete samples taken before the time given (every kind); return how many."""
+        ...
+
+    def save_alert(self, alert: Alert) -> Alert:
+        """Insert an alert (``id`` None) or replace every field of the stored one; the saved alert."""
+        ...
+
+    def delete_alert(self, alert_id: int) -> None:
+        """Forget an alert that never fired (it went pending and cleared)."""
+        ...
+
+    def alerts(self, active: bool | None = None, since: float = 0.0, limit: int = 100) -> list[Alert]:
+        """Alerts started at or after ``since``, newest first.
+
+        ``active=True``: only pending and firing ones; ``False``: only resolved
+        ones; ``None``: all.
         """
         ...
 

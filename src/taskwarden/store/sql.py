@@ -18,6 +18,7 @@ from typing import Any
 from taskwarden import states
 from taskwarden.errors import Conflict, NotFound
 from taskwarden.store.base import Event, Outcome, QueueFull, Task, TaskSpec, WorkerInfo
+from taskwarden.store.sql_monitor import MonitorQueries
 
 TASK_COLUMNS = (
     "id, action, params, priority, state, attempts, max_attempts, timeout_s, idempotency_key,"
@@ -52,7 +53,7 @@ def no_delay(attempts: int) -> float:
     return 0.0
 
 
-class SqlStore:
+class SqlStore(MonitorQueries):
     """A :class:`taskwarden.store.base.Store` over a DB-API connection."""
 
     #: Appended to the ready-task subquery of ``lease``; PostgreSQL sets

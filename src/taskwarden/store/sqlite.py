@@ -68,6 +68,33 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ix_events_kind ON events (kind, id);
     CREATE INDEX ix_events_at ON events (at);
     """,
+    # 2: the monitor's samples and alerts
+    """
+    CREATE TABLE samples (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX ix_samples_kind_at ON samples (kind, at);
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        state TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        fired_at REAL,
+        resolved_at REAL,
+        value REAL,
+        threshold REAL,
+        summary TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        history TEXT NOT NULL
+    );
+    CREATE INDEX ix_alerts_state ON alerts (state, name);
+    CREATE INDEX ix_alerts_started ON alerts (started_at);
+    CREATE INDEX ix_tasks_finished_action ON tasks (finished_at, action)
+    """,
 ]
 
 
