@@ -62,6 +62,7 @@ class ActionsConfig:
     shell_allow: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
     http_max_body: int = 64 * 1024
+    artifacts_keep_s: float = 7 * 24 * 3600.0  # artifacts older than this are pruned
 
 
 @dataclass(frozen=True)

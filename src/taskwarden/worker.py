@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Any
 
+from taskwarden.artifacts import artifacts_dir
 from taskwarden.client import Client
 from taskwarden.config import Config
 from taskwarden.errors import ServerUnreachable, TaskwardenError
@@ -114,7 +115,7 @@ class Worker:
         self._report(pending)
 
     def _job(self, task: dict[str, Any]) -> Job:
-        artifacts = self.config.data_dir / "artifacts" / str(task["id"])
+        artifacts = artifacts_dir(self.config.data_dir, task["id"]) / f"attempt-{task['attempts']}"
         return Job(task_id=task["id"], action=task["action"], params=task["params"],
                    timeout_s=task["timeout_s"], attempt=task["attempts"], worker_id=self.id,
                    workspace=str(self.config.workspace), artifacts_dir=str(artifacts))

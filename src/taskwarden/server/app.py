@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from taskwarden import __version__
+from taskwarden import __version__, artifacts
 from taskwarden.config import Config
 from taskwarden.errors import Conflict, NotFound, StoreError
 from taskwarden.server import monitoring, system, tasks, worker_api
@@ -57,10 +57,18 @@ def create_app(config: Config, store: Store) -> FastAPI:
 
 
 async def _sweep_expired_leases(state: ServerState) -> None:
-    """The lease deadline is the backstop: whatever a dead worker held comes back here."""
+    """The lease deadline is the backstop: whatever a dead worker held comes back here.
+
+    The same loop prunes old artifacts about once an hour (time-scaled).
+    """
     interval = state.config.seconds(state.config.server.lease_sweep_s)
+    next_prune = 0.0
     while True:
         await asyncio.sleep(interval)
+        if state.now() >= next_prune:
+            next_prune = state.now() + state.config.seconds(3600)
+            keep = state.config.seconds(state.config.actions.artifacts_keep_s)
+            await asyncio.to_thread(artifacts.prune, state.config.data_dir, keep)
         try:
             expired = state.store.requeue_expired(state.now())
         except StoreError as exc:

@@ -6,9 +6,11 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from taskwarden import states
+from taskwarden.artifacts import artifact_path, list_artifacts
+from taskwarden.errors import NotFound
 from taskwarden.server.schemas import TaskIn
 from taskwarden.server.state import ServerState, get_state
 from taskwarden.stats import success_rate
@@ -56,7 +58,17 @@ async def get_task(task_id: int, wait: float = Query(0, ge=0, le=MAX_WAIT_S),
     while task.state not in states.FINISHED and (remaining := deadline - loop.time()) > 0:
         await st.tasks.wait(task_id, min(remaining, RECHECK_S))
         task = st.store.get(task_id)
-    return task.to_dict()
+    return {**task.to_dict(), "artifacts": list_artifacts(st.config.data_dir, task_id)}
+
+
+@router.get("/tasks/{task_id}/artifacts/{name:path}")
+async def get_artifact(task_id: int, name: str, st: ServerState = Depends(get_state)) -> FileResponse:
+    """A file an action left for this task (screenshots, extracts); nothing outside its folder."""
+    st.store.get(task_id)
+    path = artifact_path(st.config.data_dir, task_id, name)
+    if path is None:
+        raise NotFound(f"task {task_id} has no artifact {name!r}")
+    return FileResponse(path)
 
 
 @router.get("/tasks")
