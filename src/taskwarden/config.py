@@ -107,6 +107,35 @@ class MonitorConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """How often the reports are regenerated, how many are kept, and the scorecard's targets.
+
+    ``report_s`` is configured seconds (scaled by the time scale). The targets are
+    the user's own success criteria; the scorecard compares each measured value
+    against them, so changing a target here changes what "pass" means everywhere.
+    """
+
+    report_s: float = 3600.0
+    keep: int = 24
+    success_rate: float = 0.85  # critical: success rate over the period at least this
+    workers: int = 1  # critical: exactly this many workers held
+    recoveries: int = 3  # critical: at least this many automatic recoveries
+    queue_mean: float = 10.0  # important: mean queue size below this
+    p95_s: float = 5.0  # important: mean p95 latency below this
+    wardens: int = 1  # important: exactly this many wardens held
+    canary: float = 1.0  # nice: canary pass ratio at least this
+    alert_accuracy: float = 0.95  # nice: drill alert precision and recall at least this
+
+    def __post_init__(self) -> None:
+        for key in ("success_rate", "canary", "alert_accuracy"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ConfigError(f"reports.{key}", getattr(self, key), "a ratio from 0 to 1")
+        for key in ("keep", "workers", "wardens"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"reports.{key}", getattr(self, key), "a whole number >= 1")
+
+
+@dataclass(frozen=True)
 class Config:
     data_dir: Path = Path("var")
     time_scale: float = 1.0
@@ -117,6 +146,7 @@ class Config:
     warden: WardenConfig = field(default_factory=WardenConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
 
     @property
     def clock(self) -> Clock:
@@ -137,7 +167,7 @@ class Config:
 
 
 _SECTIONS = {"server": ServerConfig, "worker": WorkerConfig, "warden": WardenConfig,
-             "actions": ActionsConfig, "monitor": MonitorConfig}
+             "actions": ActionsConfig, "monitor": MonitorConfig, "reports": ReportsConfig}
 _CHOICES = {"sqlite_synchronous": ("NORMAL", "FULL")}
 
 
