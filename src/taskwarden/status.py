@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import psutil
 from rich.console import Console
 from rich.table import Table
 
 from taskwarden.client import Client
 from taskwarden.config import Config
 from taskwarden.errors import TaskwardenError
+from taskwarden.locks import ProcessLock
+from taskwarden.supervision import state_file
 
 
 def collect(config: Config) -> dict[str, Any]:
@@ -25,10 +28,32 @@ def collect(config: Config) -> dict[str, Any]:
             report["server"]["up"] = True
     except TaskwardenError as exc:
         report["server"]["error"] = str(exc)
+    report["warden"] = warden_view(config)
     return report
 
 
+def warden_view(config: Config) -> dict[str, Any]:
+    """The warden's own account (``run/warden.state.json``), trusted only while it holds the lock.
+
+    Read without touching the lock itself, so ``status`` can never make a
+    concurrent ``up`` believe a warden runs.
+    """
+    state = state_file.read(config.data_dir) or {}
+    holder = ProcessLock(config.data_dir / "run", "warden").holder() or {}
+    pid = state.get("pid")
+    running = bool(pid) and holder.get("pid") == pid and psutil.pid_exists(pid)
+    children = state.get("children", []) if running else []
+    counts = {kind: sum(1 for c in children if c["component"] == component and c["state"] == "running")
+              for kind, component in (("server", "server"), ("worker", "rpa_worker"),
+                                      ("monitor", "monitor"))}
+    return {"running": running, "pid": pid if running else None,
+            "desired": state.get("desired", {}) if running else {}, "running_count": counts,
+            "children": children, "strays": state.get("strays", []) if running else [],
+            "updated_at": state.get("updated_at")}
+
+
 def render(report: dict[str, Any], console: Console) -> None:
+    render_warden(report.get("warden") or {}, console)
     server = report["server"]
     if not server["up"]:
         console.print(f"[red]server {server['url']} is down[/]: {server.get('error', '')}")
@@ -51,6 +76,26 @@ def render(report: dict[str, Any], console: Console) -> None:
     for w in report["workers"]:
         table.add_row(w["id"], str(w["pid"]), str(w["slot"]), w["status"],
                       f"{w['heartbeat_age_s']:.1f}s", str(w["current_task"] or ""))
+    console.print(table)
+
+
+def render_warden(view: dict[str, Any], console: Console) -> None:
+    if not view.get("running"):
+        console.print("warden: [red]not running[/] (start it with 'taskwarden up' or 'ensure')")
+        return
+    desired, running = view["desired"], view["running_count"]
+    counts = ", ".join(f"{k} {running.get(k, 0)}/{v}" for k, v in desired.items() if v)
+    colour = "green" if all(running.get(k, 0) == v for k, v in desired.items()) else "red"
+    console.print(f"warden pid {view['pid']}: [{colour}]{counts}[/] running/desired"
+                  + (f"; strays {view['strays']}" if view["strays"] else ""))
+    table = Table(title="components")
+    for column in ("component", "pid", "state", "restarts", "uptime", "last exit", "alert"):
+        table.add_column(column)
+    for c in view["children"]:
+        uptime = f"{c['uptime_s']:.0f}s" if c["uptime_s"] is not None else ""
+        table.add_row(c["name"], str(c["pid"] or ""), c["state"], str(c["restarts"]), uptime,
+                      "" if c["last_exit"] is None else str(c["last_exit"]),
+                      "[red]firing[/]" if c["alert_firing"] else "")
     console.print(table)
 
 

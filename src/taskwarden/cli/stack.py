@@ -12,6 +12,7 @@ from typing import Any
 
 import psutil
 import typer
+from filelock import FileLock, Timeout
 
 from taskwarden import logs
 from taskwarden.cli.app import EXIT_FAILED, EXIT_OK, app, console, fail, load_config
@@ -27,12 +28,29 @@ def _lock(config: Config) -> ProcessLock:
 
 
 def _lock_free(config: Config) -> bool:
-    """Probe the warden lock; the warden itself takes it again, so a race only loses a spawn."""
+    """Probe the warden lock without writing a holder file (that names the real warden only).
+
+    The warden takes the lock itself; a probe racing a starting warden can at
+    worst make one of them step aside, never make two.
+    """
+    probe = FileLock(str(_lock(config).path), thread_local=False)
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        return False
+    probe.release()
+    return True
+
+
+def _already_running(config: Config) -> typer.Exit:
+    """Say who holds the lock; wait a moment for a just-started holder to write its name."""
     lock = _lock(config)
-    if lock.acquire():
-        lock.release()
-        return True
-    return False
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and not (
+            (holder := lock.holder()) and psutil.pid_exists(holder.get("pid", -1))):
+        time.sleep(0.05)
+    console.print(f"a warden already runs ({lock.describe_holder()}) for {config.data_dir}")
+    return typer.Exit(EXIT_OK)
 
 
 def _config_file(ctx: typer.Context) -> Path | None:
@@ -45,9 +63,7 @@ def _run_foreground(ctx: typer.Context, workers: int | None) -> None:
     config = load_config(ctx, **{"warden.workers": workers})
     logs.setup("warden", config.data_dir)
     if not _lock_free(config):
-        console.print(f"a warden already runs for {config.data_dir}: "
-                      f"{_lock(config).describe_holder()}")
-        raise typer.Exit(EXIT_OK)
+        raise _already_running(config)
     console.print(f"starting taskwarden: dashboard at {config.server_url}/ (Ctrl-C stops it cleanly)")
     raise typer.Exit(Warden(config, config_file=_config_file(ctx)).run())
 
@@ -55,8 +71,7 @@ def _run_foreground(ctx: typer.Context, workers: int | None) -> None:
 def _start_detached(ctx: typer.Context, workers: int | None) -> None:
     config = load_config(ctx, **{"warden.workers": workers})
     if not _lock_free(config):
-        console.print(f"a warden already runs for {config.data_dir}: {_lock(config).describe_holder()}")
-        raise typer.Exit(EXIT_OK)
+        raise _already_running(config)
     argv = [sys.executable, "-m", "taskwarden", "warden", "--workers", str(config.warden.workers)]
     env = {**os.environ, "TASKWARDEN_DATA_DIR": str(config.data_dir.resolve()),
            "TASKWARDEN_SERVER_PORT": str(config.server.port),
@@ -69,8 +84,7 @@ def _start_detached(ctx: typer.Context, workers: int | None) -> None:
                                 stderr=subprocess.STDOUT, start_new_session=True)
     state = _wait_ready(config, proc)
     if state is None:  # lost the race to another up/ensure: that one is the warden
-        console.print(f"a warden already runs for {config.data_dir}: {_lock(config).describe_holder()}")
-        raise typer.Exit(EXIT_OK)
+        raise _already_running(config)
     pids = ", ".join(f"{c['name']} {c['pid']}" for c in state["children"] if c["pid"])
     console.print(f"taskwarden is up: warden {proc.pid}; {pids}")
     console.print(f"dashboard: {config.server_url}/")
