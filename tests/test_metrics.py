@@ -42,6 +42,7 @@ def test_metrics_parse_and_agree_with_stats(running: Stack) -> None:
         for state in ("succeeded", "failed", "dead"):
             assert one(found, "taskwarden_finished_tasks", window=window, state=state) == figures[state]
     assert one(found, "taskwarden_finished_tasks", window="1h", state="failed") == 3
+    assert math.isclose(one(found, "taskwarden_success_ratio", window="short"), 0.7)
     for span, quantiles in stats["latency"].items():
         for name, value in quantiles.items():
             assert math.isclose(one(found, "taskwarden_latency_seconds", span=span,

@@ -55,11 +55,14 @@ class StatsCollector(Collector):
         return iter((by_state, ready))
 
     def _outcomes(self, snap: dict) -> Iterator[Metric]:
-        ratio = _gauge("success_ratio", "succeeded / (succeeded + failed + dead) over the window.",
-                       ("window",))
+        ratio = _gauge("success_ratio", "succeeded / (succeeded + failed + dead) over the window"
+                       " ('short' is the success-rate alert's short window).", ("window",))
         finished = _gauge("finished_tasks", "Judged tasks finished within the window, by outcome.",
                           ("window", "state"))
-        for window, figures in snap["success_rate"].items():
+        short_s = self.config.seconds(self.config.monitor.success_short_s)
+        short = self.store.outcome_counts(snap["at"] - short_s)
+        windows = {**snap["success_rate"], "short": {**short, "rate": stats.success_rate(short)}}
+        for window, figures in windows.items():
             if figures["rate"] is not None:
                 ratio.add_metric([window], figures["rate"])
             for state in ("succeeded", "failed", "dead"):
