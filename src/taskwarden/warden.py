@@ -82,6 +82,9 @@ class Warden:
         self.signals += 1
         self._wake.set()
 
+    def _on_child_exit(self, signum: int, frame: Any) -> None:
+        self._wake.set()  # a child died: tick now rather than at the end of the interval
+
     # -- life ------------------------------------------------------------
     def run(self) -> int:
         if not self.lock.acquire():
@@ -90,6 +93,8 @@ class Warden:
             return EXIT_OK
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        if hasattr(signal, "SIGCHLD"):
+            signal.signal(signal.SIGCHLD, self._on_child_exit)
         try:
             self.children = roster.build(self.config, self.workers, self.system, self.config_file,
                                          self.with_monitor)
@@ -123,11 +128,16 @@ class Warden:
             self._observe()
             if self.stopping:
                 self._stop_in_order()
+            moved = False
             for child in self.children:
-                self._handle(child, child.tick())
+                changes = child.tick()
+                moved = moved or bool(changes)
+                self._handle(child, changes)
             self._publish()
             if self.stopping and all(c.state == ps.STOPPED for c in self.children):
                 return
+            if moved:
+                continue  # one step per tick, but the next step need not wait (e.g. restart at once)
             self._wake.wait(tick)
             self._wake.clear()
 
