@@ -95,7 +95,7 @@ def gather(store: Store, config: Config, end: float | None = None, hours: float 
         windows={name: judged(data.outcomes(Period(p.end - config.seconds(s), p.end)))
                  for name, s in stats.WINDOWS.items()},
         enqueued=data.enqueued(p), latency=data.latency(p), bucket_s=width, series=series,
-        hourly_p95=hourly, gauges=[_gauge(at, s) for at, s in data.samples("sample", p)],
+        hourly_p95=hourly, gauges=[gauge(at, s) for at, s in data.samples("sample", p)],
         canary=_canary(data.samples("canary", p)),
         actions=_actions(data.actions(p)), alerts=_alerts(data, p), healing=_healing(events),
         events=events,
@@ -108,7 +108,7 @@ def _rate(row: dict[str, Any]) -> dict[str, Any]:
     return {"judged": n, "rate": row["succeeded"] / n if n else None}
 
 
-def _gauge(at: float, s: dict[str, Any]) -> dict[str, Any]:
+def gauge(at: float, s: dict[str, Any]) -> dict[str, Any]:
     """The moment-in-time figures of one monitor sample; missing parts stay None."""
     def dig(*keys: str) -> Any:
         value: Any = s

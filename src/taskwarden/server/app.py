@@ -16,13 +16,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from taskwarden import __version__, artifacts
 from taskwarden.config import Config
 from taskwarden.errors import Conflict, NotFound, StoreError
-from taskwarden.server import monitoring, system, tasks, worker_api
+from taskwarden.server import live, monitoring, system, tasks, worker_api
 from taskwarden.server.limits import BodyLimit
 from taskwarden.server.state import ServerState
 from taskwarden.store.base import Store
@@ -45,13 +45,9 @@ def create_app(config: Config, store: Store) -> FastAPI:
     app = FastAPI(title="taskwarden", version=__version__, lifespan=lifespan)
     app.state.tw = state
     app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes)
-    for router in (tasks.router, worker_api.router, system.router, monitoring.router):
+    for router in (tasks.router, worker_api.router, system.router, monitoring.router, live.router):
         app.include_router(router)
     _add_error_handlers(app)
-
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     return app
 
