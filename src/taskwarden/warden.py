@@ -125,21 +125,30 @@ class Warden:
                 log.warning("second signal: killing every child now")
                 for child in self.children:
                     child.force()
-            self._observe()
-            if self.stopping:
-                self._stop_in_order()
-            moved = False
-            for child in self.children:
-                changes = child.tick()
-                moved = moved or bool(changes)
-                self._handle(child, changes)
-            self._publish()
+            try:
+                moved = self._tick()
+            except Exception:  # an unattended warden logs a bad tick and keeps supervising
+                log.exception("warden tick failed; continuing")
+                moved = False
             if self.stopping and all(c.state == ps.STOPPED for c in self.children):
                 return
             if moved:
                 continue  # one step per tick, but the next step need not wait (e.g. restart at once)
             self._wake.wait(tick)
             self._wake.clear()
+
+    def _tick(self) -> bool:
+        """Observe, step every child once, act, publish; True when some child moved."""
+        self._observe()
+        if self.stopping:
+            self._stop_in_order()
+        moved = False
+        for child in self.children:
+            changes = child.tick()
+            moved = moved or bool(changes)
+            self._handle(child, changes)
+        self._publish()
+        return moved
 
     def _stop_in_order(self) -> None:
         groups = [[c for c in self.children if c.spec.slot is not None],

@@ -50,7 +50,7 @@ def build(config: Config, workers: int, system: System, config_file: Path | None
     """The server first, then the workers, then the monitor: the order they start in."""
     env = child_env(config, workers, config_file)
     logs = config.data_dir / "logs"
-    names = [("server", "server", None)]
+    names: list[tuple[str, str, int | None]] = [("server", "server", None)]
     names += [(f"worker-{slot}", "worker", slot) for slot in range(workers)]
     if config.warden.monitor and (monitor_available() if with_monitor is None else with_monitor):
         names.append(("monitor", "monitor", None))
