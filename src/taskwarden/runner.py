@@ -48,11 +48,16 @@ class JobResult:
     retryable: bool = True
 
 
-def _child_main(conn: Connection, modules: tuple[str, ...], settings: dict[str, Any]) -> None:
-    """The child's loop: one job in, one result out, until the pipe closes."""
+def _child_main(conn: Connection, modules: tuple[str, ...], settings: dict[str, Any],
+                parent_pid: int) -> None:
+    """The child's loop: one job in, one result out, until the pipe closes.
+
+    ``parent_pid`` comes from the parent, not ``os.getppid()``: a worker killed
+    while this child was still starting would otherwise leave it watching init.
+    """
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
-    threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_die_with_parent, args=(parent_pid,), daemon=True).start()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from taskwarden.actions.registry import ActionContext, Registry
 
@@ -105,7 +110,8 @@ class Runner:
 
     def start(self) -> None:
         parent, child = self._ctx.Pipe()
-        self._proc = self._ctx.Process(target=_child_main, args=(child, self._modules, self._settings),
+        self._proc = self._ctx.Process(target=_child_main,
+                                       args=(child, self._modules, self._settings, os.getpid()),
                                        daemon=True, name="taskwarden-action")
         self._proc.start()
         child.close()
