@@ -153,8 +153,8 @@ class ReportData:
         """Events of the given kinds in the period (plus any ``anomaly*`` kind), oldest first."""
         marks = ", ".join("?" * len(kinds))
         rows = self._q(f"SELECT id, at, kind, subject, detail FROM events WHERE at >= ? AND at < ?"
-                       f" AND (kind IN ({marks}) OR kind LIKE 'anomaly%') ORDER BY id",
-                       (p.start, p.end, *kinds))
+                       f" AND (kind IN ({marks}) OR kind LIKE ?) ORDER BY id",
+                       (p.start, p.end, *kinds, "anomaly%"))
         return [Event(id=r[0], at=r[1], kind=r[2], subject=r[3], detail=json.loads(r[4])) for r in rows]
 
     def alerts(self, p: Period) -> list[Alert]:

@@ -98,6 +98,8 @@ def _dashboard(f: Figures, c: Config, d: Path) -> tuple[float | None, str, bool 
     traces = [g["at"] for g in f.gauges] + [e.at for e in f.events] + [s["t"] for s in f.series]
     if not traces:
         return None, "the system did not run", None
+    if not made:
+        return 0.0, "never generated in this period", False
     begin = max(f.period.start, min(traces))
     points = [begin, *made, f.period.end]
     gap = max(b - a for a, b in pairwise(points))
