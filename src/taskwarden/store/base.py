@@ -48,7 +48,8 @@ class Task:
     finished_at: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A shallow copy (``asdict`` deep-copies params: measurable on the enqueue path)."""
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)

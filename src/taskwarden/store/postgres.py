@@ -166,7 +166,7 @@ class PostgresStore(SqlStore):
         return self._query("SELECT max(version) FROM schema_version")[0][0] or 0
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
+    def _tx(self, write: bool = True) -> Iterator[Any]:
         """One pooled connection, one transaction: commit on success, roll back on error.
 
         Pooled connections are in autocommit mode, so ``conn.transaction()`` is

@@ -69,8 +69,12 @@ class SqlStore(MonitorQueries):
         self._lock = threading.RLock()
 
     # -- backend hooks -------------------------------------------------
-    def _tx(self) -> AbstractContextManager[Any]:
-        """A cursor inside one write transaction; commit on success, roll back on error."""
+    def _tx(self, write: bool = True) -> AbstractContextManager[Any]:
+        """A cursor inside one transaction; commit on success, roll back on error.
+
+        ``write=False`` marks a read: SQLite then takes no write lock, so the
+        monitor's reads never queue behind the server's writes.
+        """
         raise NotImplementedError
 
     def _sql(self, text: str) -> str:
@@ -85,7 +89,7 @@ class SqlStore(MonitorQueries):
         return cur.fetchall()
 
     def _query(self, text: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        with self._tx() as cur:
+        with self._tx(write=False) as cur:
             return self._all(cur, text, params)
 
     # -- tasks ---------------------------------------------------------

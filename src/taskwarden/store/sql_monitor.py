@@ -31,7 +31,7 @@ def alert_from_row(row: Any) -> Alert:
 class MonitorQueries:
     """Mixed into ``SqlStore``; relies on its ``_tx``, ``_all`` and ``_query``."""
 
-    def _tx(self) -> AbstractContextManager[Any]:  # pragma: no cover - provided by SqlStore
+    def _tx(self, write: bool = True) -> AbstractContextManager[Any]:  # pragma: no cover
         raise NotImplementedError
 
     def _all(self, cur: Any, text: str, params: tuple[Any, ...] = ()) -> list[Any]:  # pragma: no cover

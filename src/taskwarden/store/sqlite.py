@@ -126,11 +126,11 @@ class SqliteStore(SqlStore):
                 cur.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
+    def _tx(self, write: bool = True) -> Iterator[Any]:
         with self._lock:
             cur = self._conn.cursor()
             try:
-                cur.execute("BEGIN IMMEDIATE")
+                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 yield cur
                 cur.execute("COMMIT")
             except BaseException as exc:
