@@ -38,5 +38,6 @@ class ServerState:
         return event
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in a thread pool, per request."""
     return request.app.state.tw

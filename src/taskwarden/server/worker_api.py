@@ -18,7 +18,7 @@ from taskwarden.store.base import Task, WorkerInfo
 RECHECK_S = 0.5
 
 
-def check_token(authorization: str = Header(""), st: ServerState = Depends(get_state)) -> None:
+async def check_token(authorization: str = Header(""), st: ServerState = Depends(get_state)) -> None:
     token = st.config.server.token
     if token and authorization != f"Bearer {token}":
         raise HTTPException(status_code=401, detail="worker endpoints need a valid bearer token")

@@ -311,6 +311,10 @@ class Store(Protocol):
         """
         ...
 
+    def ping(self) -> None:
+        """Raise :class:`StoreError` when the store cannot be reached; cheap otherwise."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...

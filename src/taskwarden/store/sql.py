@@ -83,6 +83,9 @@ class SqlStore(MonitorQueries):
     def close(self) -> None:
         raise NotImplementedError
 
+    def ping(self) -> None:
+        self._query("SELECT 1")
+
     # -- helpers -------------------------------------------------------
     def _all(self, cur: Any, text: str, params: tuple[Any, ...] = ()) -> list[Any]:
         cur.execute(self._sql(text), params)
