@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from taskwarden.cli import components, monitor, reports, stack, tasks  # noqa: F401  (they register their commands)
+from taskwarden.cli import (  # noqa: F401  (they register their commands)
+    baseline,
+    components,
+    drills,
+    monitor,
+    reports,
+    stack,
+    tasks,
+)
 from taskwarden.cli.app import app
 
 __all__ = ["app"]

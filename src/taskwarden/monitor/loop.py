@@ -28,6 +28,8 @@ from taskwarden.errors import TaskwardenError
 from taskwarden.locks import ProcessLock
 from taskwarden.monitor import sampler
 from taskwarden.monitor.alerts import AlertBook
+from taskwarden.monitor.anomaly import KEEP_DAYS, Detector
+from taskwarden.monitor.baseline import BaselineKeeper
 from taskwarden.monitor.canary import Canary
 from taskwarden.monitor.engine import Engine, Transition
 from taskwarden.monitor.notifiers import Notifier
@@ -44,7 +46,10 @@ class Monitor:
                  thresholds: Callable[[], Thresholds] | None = None) -> None:
         self.config, self.store = config, store
         self.client = client or Client(config.server_url, config.server.token)
-        self.thresholds = thresholds or (lambda: Thresholds.from_config(config.monitor))
+        self.baseline = BaselineKeeper(config, store, self.record_event)
+        # Learned thresholds from <data_dir>/baseline.json (reloaded when it changes), defaults as floors.
+        self.thresholds = thresholds or self.baseline.thresholds
+        self.detector = Detector(hour_s=config.seconds(3600.0))
         m = config.monitor
         self.interval = config.seconds(m.sample_s)
         self.engine = Engine(BUILTIN, pending_s=m.pending_samples * self.interval,
@@ -73,6 +78,7 @@ class Monitor:
         signal.signal(signal.SIGINT, self._on_signal)
         for alert in self.book.load():
             self.engine.restore(alert.name, alert.state, alert.started_at)
+        self.load_history(time.time())
         self.notifier.start()
         threads = [threading.Thread(target=self._beat_forever, daemon=True, name="heartbeat"),
                    threading.Thread(target=self._canary().run_forever, args=(self.interval,),
@@ -120,15 +126,23 @@ class Monitor:
     def tick(self, now: float) -> list[Transition]:
         """Take and store a sample, judge it, act on what changed."""
         sample = sampler.take(self.store, self.config, now)
+        sample["anomalies"] = self.detector.observe_sample(now, sample)
         self.store.add_sample("sample", sample, now)
         transitions = self.engine.evaluate(now, judge(BUILTIN, sample, self.thresholds()))
         self.book.apply(transitions)
+        self.baseline.maybe_learn(now)
         if now >= self._next_prune:
             self._next_prune = now + self.config.seconds(PRUNE_EVERY_S)
             pruned = self.store.prune_samples(now - self.config.seconds(self.config.monitor.retention_s))
             if pruned:
                 log.info("pruned %d samples past retention", pruned)
         return transitions
+
+    def load_history(self, now: float) -> None:
+        """Replay stored samples into the anomaly detector, so a restart does not go cold again."""
+        since = now - self.config.seconds(KEEP_DAYS * 24 * 3600.0)
+        for past in self.store.samples("sample", since, limit=1_000_000):
+            self.detector.replay(past.at, past.data)
 
     def record_event(self, kind: str, subject: str, detail: dict[str, Any]) -> None:
         """Straight into the store: an event must be kept even while the server is down.

@@ -157,6 +157,18 @@ def restart_limit(s: Sample, t: Thresholds) -> Reading:
                    {"components": firing})
 
 
+def anomaly(s: Sample, t: Thresholds) -> Reading | None:
+    """What :mod:`taskwarden.monitor.anomaly` attached to the sample; None while it is still learning."""
+    found = s.get("anomalies")
+    if not found:
+        return None
+    bad = [f for f in found["findings"] if f["anomalous"]]
+    worst = max(found["findings"], key=lambda f: f["z"])
+    summary = ("; ".join(f"{f['metric']} {f['value']:.4g} vs usual {f['expected']:.4g} (z {f['z']:.1f})"
+                         for f in bad) if bad else "every series within its usual range")
+    return Reading(bool(bad), worst["z"], found["threshold_z"], summary, {"findings": bad})
+
+
 BUILTIN: tuple[Rule, ...] = (
     Rule("success_rate_low", "critical", success_rate_low),
     Rule("latency_p95_high", "warning", latency_p95_high),
@@ -167,6 +179,7 @@ BUILTIN: tuple[Rule, ...] = (
     Rule("wardens_high", "critical", wardens_high),
     Rule("canary_failed", "critical", canary_failed, pending=False),
     Rule("restart_limit", "critical", restart_limit, pending=False),
+    Rule("anomaly", "warning", anomaly),
 )
 NAMES = tuple(rule.name for rule in BUILTIN)
 
