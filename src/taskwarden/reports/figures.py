@@ -9,6 +9,8 @@ samples; what the system did comes from the events.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -88,7 +90,6 @@ def gather(store: Store, config: Config, end: float | None = None, hours: float 
     hourly = [row["p95"] for row in data.latency_series(p, config.seconds(HOUR_S)).values()
               if row["p95"] is not None]
     events = data.events(p)
-    m = config.monitor
     return Figures(
         period=p, generated_at=time.time(), hours=hours,
         outcomes=judged(data.outcomes(p)),
@@ -98,9 +99,21 @@ def gather(store: Store, config: Config, end: float | None = None, hours: float 
         hourly_p95=hourly, gauges=[gauge(at, s) for at, s in data.samples("sample", p)],
         canary=_canary(data.samples("canary", p)),
         actions=_actions(data.actions(p)), alerts=_alerts(data, p), healing=_healing(events),
-        events=events,
-        thresholds={"success_rate_min": m.success_rate_min, "queue_warning": m.queue_warning,
-                    "queue_critical": m.queue_critical, "p95_latency_max_s": m.p95_latency_max_s})
+        events=events, thresholds=thresholds_in_force(config))
+
+
+def thresholds_in_force(config: Config) -> dict[str, float]:
+    """The alert thresholds the monitor uses now: a learned ``baseline.json`` when one is
+    readable (defaults as floors, as the monitor applies it), else the configured defaults."""
+    from taskwarden.monitor.baseline import apply, paths
+    from taskwarden.monitor.rules import Thresholds
+
+    t = Thresholds.from_config(config.monitor)
+    # No baseline learned yet (or unreadable): the monitor uses the defaults too.
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        t = apply(t, json.loads(paths(config)[0].read_text()))
+    return {"success_rate_min": t.success_rate_min, "queue_warning": t.queue_warning,
+            "queue_critical": t.queue_critical, "p95_latency_max_s": t.p95_latency_max_s}
 
 
 def _rate(row: dict[str, Any]) -> dict[str, Any]:

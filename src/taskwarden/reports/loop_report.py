@@ -26,7 +26,9 @@ HELD_SHARE = 0.99
 
 
 def observed(f: Figures) -> dict[str, Any]:
-    anomalies = [e.to_dict() for e in f.events if e.kind.startswith("anomaly")]
+    # The anomaly detector reports through an alert rule named "anomaly"; events are kept too.
+    anomalies = ([e.to_dict() for e in f.events if e.kind.startswith("anomaly")]
+                 + [a for a in f.alerts if a["name"].startswith("anomaly")])
     strays = [e.to_dict() for e in f.events if e.kind == "stray_worker"]
     return {"alerts": f.alerts, "alerts_by_name": dict(Counter(a["name"] for a in f.alerts)),
             "anomalies": anomalies, "strays": strays, "canary_failures": f.canary["failures"]}

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from taskwarden import stats
 from taskwarden.reports.data import REPORT_EVENTS, Period, ReportData
-from taskwarden.reports.figures import gauge
+from taskwarden.reports.figures import gauge, thresholds_in_force
 from taskwarden.reports.render import render
 from taskwarden.server.state import ServerState, get_state
 
@@ -44,11 +44,8 @@ def _render(st: ServerState) -> str:
     now, config = st.now(), st.config
     data = ReportData(st.store)
     history = [gauge(at, s) for at, s in data.samples("sample", Period(now - config.seconds(HISTORY_S), now))]
-    m = config.monitor
     boot = {"last_event_id": data.last_event_id(), "history": history,
-            "kinds": sorted(set(LIVE_EVENTS)), "refresh_ms": 3000,
-            "thresholds": {"success_rate_min": m.success_rate_min, "queue_warning": m.queue_warning,
-                           "queue_critical": m.queue_critical, "p95_latency_max_s": m.p95_latency_max_s}}
+            "kinds": sorted(set(LIVE_EVENTS)), "refresh_ms": 3000, "thresholds": thresholds_in_force(config)}
     return render("live.html.j2", boot=boot, time_scale=config.time_scale)
 
 
