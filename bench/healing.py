@@ -82,6 +82,10 @@ def one_round(data_dir: Path) -> tuple[float, float]:
             if now - killed > 60:
                 raise TimeoutError("no healing within 60 s")
             time.sleep(POLL_S)
+        moves = [e["detail"] for e in client.events(limit=1000, kind="process_state")
+                 if e["subject"] == "worker-0" and e["detail"]["to"] == "backoff"]
+        if len(moves) != 1 or moves[0]["delay_s"] != 0:  # show what the policy did, if not "at once"
+            print(f"  worker-0 exits after the kill: {moves}", flush=True)
         return requeued, heartbeat
     finally:
         client.close()
