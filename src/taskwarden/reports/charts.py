@@ -15,7 +15,7 @@ from pathlib import Path
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 
 from taskwarden.reports.figures import Figures
@@ -24,8 +24,9 @@ SIZE = (9.0, 3.2)
 DPI = 100
 
 
-def _times(values: list[float]) -> list[datetime]:
-    return [datetime.fromtimestamp(v) for v in values]
+def _times(values: list[float]) -> list[float]:
+    """Epoch seconds as matplotlib date numbers, in local time like the rest of the report."""
+    return [float(date2num(datetime.fromtimestamp(v))) for v in values]
 
 
 def _draw(path: Path, title: str, has_data: bool, plot: Callable[[Axes], None]) -> Path:

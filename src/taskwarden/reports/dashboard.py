@@ -26,7 +26,7 @@ from taskwarden.reports.render import render
 @cache
 def plotly_js() -> str:
     """plotly.min.js as shipped in the plotly wheel (about 4.8 MB, read once per process)."""
-    from plotly.offline import get_plotlyjs
+    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
 
     return get_plotlyjs()
 
