@@ -14,7 +14,9 @@ JSON = {"content-type": "application/json"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack(Path(tmp_path_factory.mktemp("bad-input")), TASKWARDEN_SERVER_MAX_QUEUE="5")
+    # A long lease: task 1 must stay "running" for the whole module, with no worker heartbeating it.
+    s = Stack(Path(tmp_path_factory.mktemp("bad-input")), TASKWARDEN_SERVER_MAX_QUEUE="5",
+              TASKWARDEN_WORKER_LEASE_S="3600")
     s.start_server()
     s.client.enqueue("noop")  # id 1: stays queued (no worker)
     s.client.enqueue("noop")
