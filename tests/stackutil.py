@@ -23,7 +23,7 @@ import httpx
 from taskwarden.client import Client
 
 FAST_ENV = {
-    "TASKWARDEN_WORKER_LEASE_S": "3",
+    "TASKWARDEN_WORKER_LEASE_S": "15",  # tests of lease expiry start their server with SHORT_LEASE
     "TASKWARDEN_WORKER_HEARTBEAT_S": "0.3",
     "TASKWARDEN_WORKER_POLL_WAIT_S": "1",
     "TASKWARDEN_WORKER_RETRY_BASE_S": "0.1",
@@ -31,6 +31,9 @@ FAST_ENV = {
     "TASKWARDEN_SERVER_LEASE_SWEEP_S": "0.2",
     "TASKWARDEN_WARDEN_STALE_HEARTBEAT_S": "2",
 }
+
+
+SHORT_LEASE = {"TASKWARDEN_WORKER_LEASE_S": "3"}
 
 
 def free_port() -> int:
@@ -76,8 +79,8 @@ class Stack:
         return subprocess.run([sys.executable, "-m", "taskwarden", *args], env={**self.env, **env},
                               capture_output=True, text=True, timeout=timeout)
 
-    def start_server(self) -> subprocess.Popen[bytes]:
-        proc = self.spawn("server")
+    def start_server(self, **env: str) -> subprocess.Popen[bytes]:
+        proc = self.spawn("server", **env)
         wait_for(self.healthy, message=f"server on {self.url}")
         return proc
 

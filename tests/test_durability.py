@@ -6,7 +6,7 @@ import os
 import signal
 
 import httpx
-from stackutil import Stack, wait_for
+from stackutil import SHORT_LEASE, Stack, wait_for
 
 
 def test_server_killed_after_1000_acknowledged_enqueues_keeps_all(stack: Stack) -> None:
@@ -26,7 +26,7 @@ def test_server_killed_after_1000_acknowledged_enqueues_keeps_all(stack: Stack) 
 
 
 def test_worker_killed_mid_task_task_reruns_once_after_lease_expires(stack: Stack) -> None:
-    stack.start_server()
+    stack.start_server(**SHORT_LEASE)
     victim = stack.start_worker(0)
     task = stack.client.enqueue("sleep", {"seconds": 2}, timeout_s=60, max_attempts=3)
     first = stack.wait_task(task["id"], ("running",))
@@ -45,7 +45,7 @@ def test_worker_killed_mid_task_task_reruns_once_after_lease_expires(stack: Stac
 
 def test_late_result_from_a_lost_lease_is_not_recorded_twice(stack: Stack) -> None:
     """A stopped worker's lease lapses and another finishes the task: the late report is dropped."""
-    stack.start_server()
+    stack.start_server(**SHORT_LEASE)
     slow = stack.start_worker(0)
     task = stack.client.enqueue("sleep", {"seconds": 1.5}, timeout_s=30)
     first = stack.wait_task(task["id"], ("running",))

@@ -43,7 +43,7 @@ def run_mix(stack: Stack, worker: object) -> dict[str, list[dict]]:
     stack.wait_task(victim["id"], ("running",))
     worker.send_signal(signal.SIGKILL)  # type: ignore[attr-defined]
     worker.wait(10)  # type: ignore[attr-defined]
-    mix["killed"] = [stack.wait_task(victim["id"], ("dead",), timeout=20)]
+    mix["killed"] = [stack.wait_task(victim["id"], ("dead",), timeout=40)]  # the lease (15 s) lapses
     mix["burst"] = c.enqueue_batch([{"action": "noop"}] * 25)
     assert c.stats()["queue"]["ready"] == 25
     stack.start_worker(0)
