@@ -8,9 +8,9 @@ a change against the series' *own* normal, which is what this module judges.
 For each series (p95 latency, throughput, each action's failure rate), at every sample:
 
 * **level**: the median of the last :data:`SMOOTH` values, so one odd sample never flags;
-* **reference**: earlier levels that were not themselves flagged. Once the
-  history spans :data:`SEASONAL_DAYS` days the reference is the same hour of day
-  on earlier days (a quiet night is then compared with other nights); before
+* **reference**: earlier levels, flagged ones included. Once the
+  history spans :data:`SEASONAL_DAYS` days the reference is the same time of day
+  (+-20 minutes) on earlier days (a quiet night is then compared with other nights); before
   that, the last day (only then is a whole daily cycle in the reference);
 * **robust z**: ``direction * (level - median) / max(1.4826 * MAD, floor)``,
   median and MAD because the reference may itself hold spikes a mean would follow;
@@ -20,9 +20,12 @@ For each series (p95 latency, throughput, each action's failure rate), at every 
 
 Cold start: with less than :data:`COLD_START_H` hours or :data:`MIN_REFERENCE`
 reference values, a series is not judged at all ("no evidence never pages").
-Flagged values stay out of the reference, so an incident does not become
-normal while it lasts; a lasting change is accepted once it has filled the
-whole reference window (a day), when nothing else is left to compare with.
+Flagged levels stay in the reference on purpose: an incident shorter than
+half the reference (half a day, or most of the same hours on earlier days)
+cannot move its median, while a pattern the robust mode mistook for an
+incident (the first evenings of an office-hours workload, before the seasonal
+reference exists) becomes normal instead of alerting forever. Each point
+keeps its verdict for the record and for a restarted monitor's replay.
 
 The findings are attached to each sample (``sample["anomalies"]``); the
 ``anomaly`` rule in :mod:`rules` reads them, so anomalies go through the same
@@ -39,7 +42,9 @@ from typing import Any
 SMOOTH = 5
 Z = 4.0
 MIN_REFERENCE = 30
-MIN_SEASONAL = 20  # same-hour values from earlier days
+MIN_SEASONAL = 12  # values from the same time of day on earlier days
+SEASONAL_WINDOW_H = 1 / 3  # "the same time of day": within 20 minutes of it
+BUCKETS_PER_HOUR = 6
 COLD_START_H = 6.0
 SEASONAL_DAYS = 2
 KEEP_DAYS = 8
@@ -80,8 +85,10 @@ class Finding:
 class Series:
     """One metric's history and the judgement of each new value.
 
-    Points are also filed by half hour of the day, so the seasonal reference is
-    three buckets (the current half hour and its neighbours) rather than a scan of a week.
+    Points are also filed by ten minutes of the day, so the seasonal reference (the same
+    time of day +-20 minutes on earlier days) is five buckets rather than a scan of a week.
+    The window is narrow on purpose: office hours start with a step, and a wider window
+    would compare 07:55 with 08:15.
     """
 
     name: str
@@ -115,24 +122,24 @@ class Series:
         return finding
 
     def _bucket(self, at: float) -> int:
-        return int((at % (24 * self.hour_s)) // (self.hour_s / 2))
+        return int((at % (24 * self.hour_s)) // (self.hour_s / BUCKETS_PER_HOUR))
 
     def _reference(self, at: float) -> tuple[list[float], str]:
         day = 24 * self.hour_s
         if not self.points or at - self.points[0][0] < COLD_START_H * self.hour_s:
             return [], "cold"
         if at - self.points[0][0] >= SEASONAL_DAYS * day:
-            here = self._bucket(at)
-            same = [v for b in (here - 1, here, here + 1) for t, v, flagged in self.buckets.get(b % 48, ())
-                    if not flagged and at - t >= day / 2]
+            here, window = self._bucket(at), SEASONAL_WINDOW_H * self.hour_s
+            near = range(here - 2, here + 3)  # 10-minute buckets: covers +-20 minutes
+            same = [v for b in near for t, v, _ in self.buckets.get(b % (24 * BUCKETS_PER_HOUR), ())
+                    if at - t >= day / 2 and min((at - t) % day, day - (at - t) % day) <= window]
             if len(same) >= MIN_SEASONAL:
                 return same, "seasonal"
         recent = []
-        for t, v, flagged in reversed(self.points):
+        for t, v, _ in reversed(self.points):
             if at - t > day:
                 break
-            if not flagged:
-                recent.append(v)
+            recent.append(v)
         return recent, "robust"
 
     def _judge(self, at: float) -> Finding | None:
