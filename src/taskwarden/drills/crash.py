@@ -44,9 +44,7 @@ def run(d: Drill) -> None:
                 done["state"] == "succeeded" and done["attempts"] >= 2,
                 time.monotonic() - killed_at, None, f"state {done['state']}, attempts {done['attempts']}")
         d.expect_for_outage("worker_count_low", max(0.0, took - d.stale), "no live worker")
-        d.verdict.tolerated.setdefault(
-            "worker_count_high", "the killed worker's last heartbeat counts as alive until it is stale"
-                                 f" ({d.stale:.1f}s), beside its replacement")
+        d.tolerate_dead_twin()
 
 
 def _owner(lease_owner: str) -> tuple[int, int]:

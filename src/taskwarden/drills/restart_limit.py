@@ -54,6 +54,7 @@ def run(d: Drill) -> None:
               f"{alert.name} still says firing {resolve_limit:.1f}s after the worker came back")
     d.verdict.expected["restart_limit"] = "the worker restarted past the limit"
     d.expect_for_outage("worker_count_low", max(0.0, fixed - began + back_s - d.stale), "no live worker")
+    d.tolerate_dead_twin()
     d.verdict.tolerated.setdefault("canary_failed", "a canary sent while no worker ran times out")
 
 

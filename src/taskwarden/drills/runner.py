@@ -72,7 +72,7 @@ class Drill:
 
     @property
     def stale(self) -> float:
-        return self.config.seconds(self.config.warden.stale_heartbeat_s)
+        return self.config.liveness_seconds(self.config.warden.stale_heartbeat_s)
 
     def s(self, configured: float) -> float:
         return self.config.seconds(configured)
@@ -178,6 +178,12 @@ class Drill:
             self.verdict.expected[alert] = f"{why} for {outage_s:.1f}s"
         elif outage_s > self.pending - self.interval:
             self.verdict.tolerated[alert] = f"{why} for {outage_s:.1f}s, near the pending time"
+
+    def tolerate_dead_twin(self) -> None:
+        """A SIGKILLed worker's last heartbeat counts as alive until stale, beside its replacement."""
+        self.verdict.tolerated.setdefault(
+            "worker_count_high", f"a killed worker's last heartbeat counts as alive until it is stale"
+                                 f" ({self.stale:.1f}s), beside its replacement")
 
     def active_alerts(self) -> set[str]:
         return {a.name for a in self.store.alerts(active=True, limit=1000) if a.state == "firing"}

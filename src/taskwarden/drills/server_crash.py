@@ -16,7 +16,6 @@ import time
 from taskwarden.drills.runner import STARTUP_S, Drill, DrillAborted
 from taskwarden.errors import TaskwardenError
 
-BEFORE = 30
 
 
 def run(d: Drill) -> None:
@@ -24,7 +23,9 @@ def run(d: Drill) -> None:
     if pid is None:
         d.check("the server's process found", False, detail="no server process for this data directory")
         raise DrillAborted("no server process found")
-    acked = [t["id"] for t in d.client.enqueue_batch([{"action": "noop"}] * BEFORE)]
+    # Fewer than the queue warning level: the drill is about durability, not a backlog alert.
+    before = max(1, d.thresholds().queue_warning - 1)
+    acked = [t["id"] for t in d.client.enqueue_batch([{"action": "noop"}] * before)]
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
     limit = d.s(d.config.warden.backoff_max_s) + d.stale + STARTUP_S
