@@ -23,6 +23,8 @@ import psutil
 import pytest
 from stackutil import Stack, wait_for
 
+from taskwarden.config import LIVENESS_FLOOR_S
+
 SCALE = 20
 #: Configured (unscaled) values; real = value / SCALE. Stale 3 s leaves room for a slow start-up.
 WARDEN_ENV = {
@@ -159,7 +161,8 @@ def test_crash_loop_backs_off_alerts_keeps_retrying_and_resolves(stack: WardenSt
 def test_sigstopped_worker_is_replaced_within_its_staleness_limit(stack: WardenStack) -> None:
     stack.up()
     hung = stack.child("worker-0")["pid"]
-    stale_s, grace_s = 60 / SCALE, 20 / SCALE
+    # Liveness limits never drop under the floor a real process needs (Config.liveness_seconds).
+    stale_s, grace_s = max(60 / SCALE, LIVENESS_FLOOR_S), max(20 / SCALE, LIVENESS_FLOOR_S)
     os.kill(hung, signal.SIGSTOP)
     stopped_at = time.time()
     try:

@@ -165,6 +165,24 @@ class Config:
         """A configured duration in real seconds under the time scale."""
         return configured / self.time_scale
 
+    def liveness_seconds(self, configured: float) -> float:
+        """Like :meth:`seconds`, but never under the floor a real process needs.
+
+        A process does not start, or answer a heartbeat, faster because the
+        clock is scaled: heartbeat staleness, leases and stop grace stay at
+        least ``LIVENESS_FLOOR_S`` so ``TASKWARDEN_TIME_SCALE=60`` rehearses
+        a day without killing healthy processes for being slow to boot.
+        """
+        return max(self.seconds(configured), min(configured, LIVENESS_FLOOR_S))
+
+    def heartbeat_seconds(self) -> float:
+        """How often workers, wardens and monitors say they are alive (floored like liveness)."""
+        return max(self.seconds(self.worker.heartbeat_s), min(self.worker.heartbeat_s, HEARTBEAT_FLOOR_S))
+
+
+#: Liveness limits never drop below these under a time scale (see ``Config.liveness_seconds``).
+LIVENESS_FLOOR_S = 2.0
+HEARTBEAT_FLOOR_S = 0.25
 
 _SECTIONS = {"server": ServerConfig, "worker": WorkerConfig, "warden": WardenConfig,
              "actions": ActionsConfig, "monitor": MonitorConfig, "reports": ReportsConfig}

@@ -24,7 +24,7 @@ def success_rate(counts: dict[str, int]) -> float | None:
 
 
 def alive(last_heartbeat: float, now: float, config: Config) -> bool:
-    return now - last_heartbeat <= config.seconds(config.warden.stale_heartbeat_s)
+    return now - last_heartbeat <= config.liveness_seconds(config.warden.stale_heartbeat_s)
 
 
 def live(store: Store, role: str, config: Config, now: float) -> list[WorkerInfo]:

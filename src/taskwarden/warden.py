@@ -66,7 +66,7 @@ class Warden:
         self.id = f"{self.host}-warden-{os.getpid()}"
         self.client = Client(config.server_url, config.server.token, timeout=1.0)
         self.children: list[Child] = []
-        self.strays = Strays(self.system, config.seconds(config.warden.stop_grace_s))
+        self.strays = Strays(self.system, config.liveness_seconds(config.warden.stop_grace_s))
         self.signals = 0
         self.stopping = False
         self.server_up = False
@@ -198,7 +198,7 @@ class Warden:
         now = self.system.now()
         if not force and now < self._next_beat:
             return
-        self._next_beat = now + self.config.seconds(self.config.worker.heartbeat_s)
+        self._next_beat = now + self.config.heartbeat_seconds()
         try:
             self.client.heartbeat({"id": self.id, "host": self.host, "pid": os.getpid(), "slot": 0,
                                    "role": "warden", "status": status, "started_at": self.started_at})

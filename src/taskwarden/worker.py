@@ -145,7 +145,7 @@ class Worker:
 
     # -- heartbeat -----------------------------------------------------
     def _beat_forever(self) -> None:
-        interval = self.config.seconds(self.config.worker.heartbeat_s)
+        interval = self.config.heartbeat_seconds()
         while not self._stop_beating.is_set():
             status = "stopping" if self.stopping else ("busy" if self.current_task else "idle")
             self._send_heartbeat(status)

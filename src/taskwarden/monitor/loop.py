@@ -34,6 +34,7 @@ from taskwarden.monitor.canary import Canary
 from taskwarden.monitor.engine import Engine, Transition
 from taskwarden.monitor.notifiers import Notifier
 from taskwarden.monitor.rules import BUILTIN, Thresholds, judge
+from taskwarden.reports import schedule as reports_schedule
 from taskwarden.store.base import Store
 
 log = logging.getLogger("taskwarden.monitor")
@@ -101,6 +102,8 @@ class Monitor:
         next_at = time.monotonic()
         while not self.signals:
             self.safe_tick(time.time())
+            # Hourly (time-scaled) reports, in their own thread and connection: never stalls sampling.
+            reports_schedule.maybe_generate_in_background(self.config, time.time())
             next_at += self.interval
             late = time.monotonic() - next_at
             if late > 0:  # a tick took longer than an interval: skip, do not bunch up
@@ -154,7 +157,7 @@ class Monitor:
 
     # -- heartbeat -----------------------------------------------------------
     def _beat_forever(self) -> None:
-        interval = self.config.seconds(self.config.worker.heartbeat_s)
+        interval = self.config.heartbeat_seconds()
         while not self._wake.is_set():
             self._heartbeat("idle")
             self._wake.wait(interval)

@@ -42,7 +42,7 @@ def retry_delay_for(st: ServerState):
 async def lease(body: LeaseIn, st: ServerState = Depends(get_state)) -> dict:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + body.wait_s
-    lease_s = st.config.seconds(st.config.worker.lease_s)
+    lease_s = st.config.liveness_seconds(st.config.worker.lease_s)
     while True:
         tasks = st.store.lease(body.worker_id, body.max, lease_s, st.now())
         remaining = deadline - loop.time()
@@ -57,7 +57,7 @@ async def heartbeat(body: HeartbeatIn, st: ServerState = Depends(get_state)) -> 
     st.store.heartbeat(WorkerInfo(**body.model_dump()), now)
     extended = 0
     if body.role == "worker":
-        extended = st.store.extend_leases(body.id, now + st.config.seconds(st.config.worker.lease_s))
+        extended = st.store.extend_leases(body.id, now + st.config.liveness_seconds(st.config.worker.lease_s))
     return {"ok": True, "leases_extended": extended}
 
 

@@ -126,7 +126,7 @@ def _stop_recorded_children(config: Config, say: Callable[[str], None]) -> None:
             try:
                 proc = psutil.Process(child["pid"])
                 proc.terminate()
-                proc.wait(config.seconds(config.warden.stop_grace_s))
+                proc.wait(config.liveness_seconds(config.warden.stop_grace_s))
             except psutil.TimeoutExpired:
                 proc.kill()
             except psutil.Error:

@@ -59,9 +59,9 @@ def build(config: Config, workers: int, system: System, config_file: Path | None
         argv = [sys.executable, "-m", "taskwarden", kind]
         if slot is not None:
             argv += ["--slot", str(slot)]
-        spec = Spec(name=name, component=COMPONENTS[kind], argv=argv, env=env,
-                    log_path=logs / f"{name}.out", stale_s=config.seconds(config.warden.stale_heartbeat_s),
-                    grace_s=config.seconds(config.warden.stop_grace_s), slot=slot)
+        spec = Spec(name=name, component=COMPONENTS[kind], argv=argv, env=env, log_path=logs / f"{name}.out",
+                    stale_s=config.liveness_seconds(config.warden.stale_heartbeat_s),
+                    grace_s=config.liveness_seconds(config.warden.stop_grace_s), slot=slot)
         children.append(new_child(spec, config, system))
     return children
 
