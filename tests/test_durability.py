@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import httpx
 from stackutil import SHORT_LEASE, Stack, wait_for
@@ -66,3 +67,32 @@ def test_late_result_from_a_lost_lease_is_not_recorded_twice(stack: Stack) -> No
     assert after["lease_owner"] == done["lease_owner"] != first["lease_owner"]
     assert after["finished_at"] == done["finished_at"]
     assert after["attempts"] == 2
+
+
+def test_a_lease_the_worker_never_received_lapses_while_the_worker_lives(stack: Stack) -> None:
+    """The server died while answering a lease: the worker's heartbeats must not keep that lease alive."""
+    stack.start_server(**SHORT_LEASE)
+    task = stack.client.enqueue("noop")
+    ghost = stack.client.lease("w-ghost", 1, 0)  # leased, as if the answer never reached its worker
+    assert [t["id"] for t in ghost] == [task["id"]]
+    beat = {"id": "w-ghost", "host": "h", "pid": 1, "slot": 9, "holding": []}
+    deadline = time.monotonic() + 15
+    while stack.client.get(task["id"])["state"] == "running":
+        stack.client.heartbeat(beat)  # alive, holding nothing it knows of
+        assert time.monotonic() < deadline, "the unknown lease was kept alive by heartbeats"
+        time.sleep(0.2)
+    stack.start_worker(0)
+    done = stack.wait_task(task["id"])
+    assert done["attempts"] == 2
+
+
+def test_heartbeats_keep_the_leases_a_worker_does_hold(stack: Stack) -> None:
+    stack.start_server(**SHORT_LEASE)
+    task = stack.client.enqueue("noop")
+    stack.client.lease("w-busy", 1, 0)
+    beat = {"id": "w-busy", "host": "h", "pid": 1, "slot": 9, "holding": [task["id"]]}
+    until = time.monotonic() + 5  # longer than the 3 s lease
+    while time.monotonic() < until:
+        assert stack.client.heartbeat(beat)["leases_extended"] == 1
+        time.sleep(0.3)
+    assert stack.client.get(task["id"])["state"] == "running"

@@ -87,7 +87,7 @@ def test_invalid_task_drill_fires_once_resolves_once_and_webhooks_hear_both(scal
     doc = json.loads((stack.data_dir / "outputs" / "alerts" / "alert_success_rate_low.json").read_text())
     assert doc["status"] == "resolved" and doc["resolved_at"] > doc["fired_at"]
     assert [h["state"] for h in doc["history"]] == ["pending", "firing", "resolved"]
-    alerts = stack.client._call("GET", "/api/alerts")
+    alerts = stack.client.alerts()
     assert alerts["firing"] == [] and "success_rate_low" in {a["name"] for a in alerts["recent"]}
 
 

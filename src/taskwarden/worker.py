@@ -42,6 +42,9 @@ class Worker:
         self.started_at = time.time()
         self.signals = 0
         self.current_task: int | None = None
+        #: Tasks leased and not yet reported; replaced whole (never mutated) so the
+        #: heartbeat thread can read it without a lock.
+        self.holding: frozenset[int] = frozenset()
         self._stop_beating = threading.Event()
         settings = {"shell_allow": list(config.actions.shell_allow),
                     "http_max_body": config.actions.http_max_body}
@@ -94,6 +97,13 @@ class Worker:
             self._run_batch(tasks)
 
     def _run_batch(self, tasks: list[dict[str, Any]]) -> None:
+        self.holding = frozenset(t["id"] for t in tasks)
+        try:
+            self._run_each(tasks)
+        finally:
+            self.holding = frozenset()
+
+    def _run_each(self, tasks: list[dict[str, Any]]) -> None:
         pending: list[tuple[int, JobResult]] = []
         first_pending = 0.0
         for index, task in enumerate(tasks):
@@ -156,6 +166,6 @@ class Worker:
             self.client.heartbeat({"id": self.id, "host": socket.gethostname(), "pid": os.getpid(),
                                    "slot": self.slot, "role": "worker", "status": status,
                                    "current_task": self.current_task,
-                                   "started_at": self.started_at})
+                                   "started_at": self.started_at, "holding": sorted(self.holding)})
         except TaskwardenError as exc:
             log.warning("heartbeat failed: %s", exc)

@@ -17,7 +17,6 @@ from taskwarden.drills.runner import STARTUP_S, Drill, DrillAborted
 from taskwarden.errors import TaskwardenError
 
 
-
 def run(d: Drill) -> None:
     pid = d.server_pid()
     if pid is None:

@@ -45,6 +45,8 @@ class HeartbeatIn(_Strict):
     status: str = Field(default="idle", pattern="^(idle|busy|stopping|stopped)$")
     current_task: int | None = None
     started_at: float = 0.0
+    #: The task ids a worker knows it holds; only their leases are extended (None: all of them).
+    holding: list[int] | None = Field(default=None, max_length=10_000)
 
 
 class ResultIn(_Strict):

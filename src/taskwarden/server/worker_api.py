@@ -54,10 +54,11 @@ async def lease(body: LeaseIn, st: ServerState = Depends(get_state)) -> dict:
 @router.post("/heartbeat")
 async def heartbeat(body: HeartbeatIn, st: ServerState = Depends(get_state)) -> dict:
     now = st.now()
-    st.store.heartbeat(WorkerInfo(**body.model_dump()), now)
+    st.store.heartbeat(WorkerInfo(**body.model_dump(exclude={"holding"})), now)
     extended = 0
     if body.role == "worker":
-        extended = st.store.extend_leases(body.id, now + st.config.liveness_seconds(st.config.worker.lease_s))
+        deadline = now + st.config.liveness_seconds(st.config.worker.lease_s)
+        extended = st.store.extend_leases(body.id, deadline, body.holding)
     return {"ok": True, "leases_extended": extended}
 
 

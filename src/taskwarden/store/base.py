@@ -183,8 +183,13 @@ class Store(Protocol):
         """
         ...
 
-    def extend_leases(self, worker_id: str, deadline: float) -> int:
-        """Push the deadline of every lease this worker holds; return how many."""
+    def extend_leases(self, worker_id: str, deadline: float, task_ids: list[int] | None = None) -> int:
+        """Push the deadline of this worker's leases; return how many.
+
+        With ``task_ids``, only those: a lease the worker does not know it holds
+        (the answer to its lease request was lost with a crashed server) is not
+        kept alive by its heartbeats, so it lapses and the task runs again.
+        """
         ...
 
     def finish(self, worker_id: str, outcomes: list[Outcome], now: float,

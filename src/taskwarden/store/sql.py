@@ -166,10 +166,14 @@ class SqlStore(MonitorQueries):
         tasks = [task_from_row(r) for r in rows]
         return sorted(tasks, key=lambda t: (-t.priority, t.id))
 
-    def extend_leases(self, worker_id: str, deadline: float) -> int:
+    def extend_leases(self, worker_id: str, deadline: float, task_ids: list[int] | None = None) -> int:
+        if task_ids is not None and not task_ids:
+            return 0
+        only = f" AND id IN ({', '.join(['?'] * len(task_ids))})" if task_ids else ""
         with self._tx() as cur:
             rows = self._all(cur, "UPDATE tasks SET lease_deadline = ? WHERE state = 'running'"
-                                  " AND lease_owner = ? RETURNING id", (deadline, worker_id))
+                                  f" AND lease_owner = ?{only} RETURNING id",
+                             (deadline, worker_id, *(task_ids or ())))
         return len(rows)
 
     def finish(self, worker_id: str, outcomes: list[Outcome], now: float,
