@@ -15,6 +15,7 @@ figures given by hand as JSON) it also prints ratios. Not a test: nothing assert
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import signal
@@ -29,6 +30,37 @@ from pathlib import Path
 import httpx
 
 WORKERS = 2
+
+
+class Http:
+    """A bare keep-alive HTTP/1.1 client (stdlib): the producer's cost stays small and constant.
+
+    httpx costs ~3x more CPU per request; on 2 cores that CPU is taken from the
+    server and workers being measured. The peers' anchors use their own native clients too.
+    """
+
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self._conn = http.client.HTTPConnection(host, int(port), timeout=60)
+
+    def request(self, method: str, path: str, body: object = None) -> object:
+        payload = json.dumps(body) if body is not None else None
+        headers = {"content-type": "application/json"} if payload is not None else {}
+        self._conn.request(method, path, payload, headers)
+        response = self._conn.getresponse()
+        data = response.read()
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path}: HTTP {response.status} {data[:200]!r}")
+        return json.loads(data)
+
+    def post(self, path: str, body: object) -> object:
+        return self.request("POST", path, body)
+
+    def get(self, path: str) -> object:
+        return self.request("GET", path)
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def free_port() -> int:
@@ -64,11 +96,11 @@ class Stack:
                 time.sleep(0.05)
         raise RuntimeError("server did not start")
 
-    def start_workers(self, http: httpx.Client) -> None:
+    def start_workers(self, http: Http) -> None:
         for slot in range(WORKERS):
             self.spawn("worker", "--slot", str(slot))
         deadline = time.monotonic() + 30
-        while http.get("/api/stats").json()["workers"]["alive"] < WORKERS:
+        while http.get("/api/stats")["workers"]["alive"] < WORKERS:
             if time.monotonic() > deadline:
                 raise RuntimeError("workers did not start")
             time.sleep(0.05)
@@ -83,45 +115,45 @@ class Stack:
                 proc.kill()
 
 
-def w1_single(http: httpx.Client, n: int) -> float:
+def w1_single(http: Http, n: int) -> float:
     start = time.perf_counter()
     for i in range(n):
-        http.post("/api/tasks", json={"action": "noop", "params": {"i": i}}).raise_for_status()
+        http.post("/api/tasks", {"action": "noop", "params": {"i": i}})
     return n / (time.perf_counter() - start)
 
 
-def w1_batch(http: httpx.Client, n: int, size: int = 1000) -> float:
+def w1_batch(http: Http, n: int, size: int = 1000) -> float:
     start = time.perf_counter()
     for first in range(0, n, size):
-        body = [{"action": "noop", "params": {"i": i}} for i in range(first, min(n, first + size))]
-        http.post("/api/tasks/batch", json=body).raise_for_status()
+        http.post("/api/tasks/batch", [{"action": "noop", "params": {"i": i}}
+                                       for i in range(first, min(n, first + size))])
     return n / (time.perf_counter() - start)
 
 
-def w3_round_trip(http: httpx.Client, n: int) -> list[float]:
+def w3_round_trip(http: Http, n: int) -> list[float]:
     for _ in range(20):  # warm-up, awaited
-        tid = http.post("/api/tasks", json={"action": "smoke"}).json()["id"]
-        http.get(f"/api/tasks/{tid}", params={"wait": 5})
+        tid = http.post("/api/tasks", {"action": "smoke"})["id"]
+        http.get(f"/api/tasks/{tid}?wait=5")
     time.sleep(2)
     samples = []
     for _ in range(n):
         start = time.perf_counter()
-        tid = http.post("/api/tasks", json={"action": "smoke"}).json()["id"]
-        task = http.get(f"/api/tasks/{tid}", params={"wait": 5}).json()
+        tid = http.post("/api/tasks", {"action": "smoke"})["id"]
+        task = http.get(f"/api/tasks/{tid}?wait=5")
         samples.append((time.perf_counter() - start) * 1000)
         assert task["state"] == "succeeded", task
     return samples
 
 
-def w2_end_to_end(http: httpx.Client, n: int) -> tuple[float, float]:
-    before = http.get("/api/stats").json()["queue"]["by_state"]["succeeded"]
+def w2_end_to_end(http: Http, n: int) -> tuple[float, float]:
+    before = http.get("/api/stats")["queue"]["by_state"]["succeeded"]
     start = time.perf_counter()
     last = 0
     for i in range(n):
-        last = http.post("/api/tasks", json={"action": "noop", "params": {"i": i}}).json()["id"]
+        last = http.post("/api/tasks", {"action": "noop", "params": {"i": i}})["id"]
     enqueued = time.perf_counter() - start
-    http.get(f"/api/tasks/{last}", params={"wait": 60})
-    while http.get("/api/stats").json()["queue"]["by_state"]["succeeded"] < before + n:
+    http.get(f"/api/tasks/{last}?wait=60")
+    while http.get("/api/stats")["queue"]["by_state"]["succeeded"] < before + n:
         time.sleep(0.02)
     return n / (time.perf_counter() - start), enqueued
 
@@ -136,18 +168,21 @@ def run_mode(synchronous: str, n: int, lat_n: int, prefetch: int) -> dict[str, f
     stack = Stack(synchronous, prefetch)
     try:
         stack.start_server()
-        with httpx.Client(base_url=stack.url, timeout=60) as http:
+        http = Http(stack.url)
+        try:
             figures["w1_single"] = w1_single(http, n)
             figures["w1_batch"] = w1_batch(http, n)
             stack.start_workers(http)
             deadline = time.monotonic() + 300  # the 2 n W1 tasks drain first, unmeasured
-            while http.get("/api/stats").json()["queue"]["ready"] and time.monotonic() < deadline:
+            while http.get("/api/stats")["queue"]["ready"] and time.monotonic() < deadline:
                 time.sleep(0.2)
             samples = w3_round_trip(http, lat_n)
             figures.update({f"w3_{k}": nearest_rank(samples, q)
                             for k, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))})
             figures["w3_mean"] = statistics.fmean(samples)
             figures["w2"], figures["w2_enqueue_s"] = w2_end_to_end(http, n)
+        finally:
+            http.close()
     finally:
         stack.stop()
     return figures
