@@ -102,8 +102,11 @@ class Client:
         return self._call("GET", "/api/health")
 
     # -- worker side ---------------------------------------------------
-    def lease(self, worker_id: str, limit: int, wait_s: float) -> list[dict]:
-        body = {"worker_id": worker_id, "max": limit, "wait_s": wait_s}
+    def lease(self, worker_id: str, limit: int, wait_s: float, results: list[dict] | None = None,
+              failures: list[dict] | None = None) -> list[dict]:
+        """Lease up to ``limit`` tasks, first recording the outcomes given (one request for both)."""
+        body = {"worker_id": worker_id, "max": limit, "wait_s": wait_s, "results": results or [],
+                "failures": failures or []}
         return self._call("POST", "/api/worker/lease", json=body, timeout=wait_s + 10)["tasks"]
 
     def heartbeat(self, worker: dict[str, Any]) -> dict:

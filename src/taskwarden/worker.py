@@ -85,25 +85,31 @@ class Worker:
         return EXIT_OK
 
     def _loop(self) -> None:
+        """Lease, run, and hand the batch's last outcomes to the next lease request."""
         prefetch = self.config.worker.prefetch
         wait = self.config.seconds(self.config.worker.poll_wait_s)
-        while not self.stopping:
-            try:
-                tasks = self.client.lease(self.id, prefetch, wait)
-            except (ServerUnreachable, TaskwardenError) as exc:
-                log.warning("lease failed: %s", exc)
-                time.sleep(min(1.0, wait))
-                continue
-            self._run_batch(tasks)
-
-    def _run_batch(self, tasks: list[dict[str, Any]]) -> None:
-        self.holding = frozenset(t["id"] for t in tasks)
+        unreported: list[tuple[int, JobResult]] = []
         try:
-            self._run_each(tasks)
+            while not self.stopping:
+                results, failures = _split(unreported)
+                try:
+                    tasks = self.client.lease(self.id, prefetch, wait, results, failures)
+                except (ServerUnreachable, TaskwardenError) as exc:
+                    log.warning("lease failed: %s", exc)
+                    time.sleep(min(1.0, wait))
+                    continue
+                unreported = self._run_batch(tasks)
         finally:
-            self.holding = frozenset()
+            self._report(unreported)
 
-    def _run_each(self, tasks: list[dict[str, Any]]) -> None:
+    def _run_batch(self, tasks: list[dict[str, Any]]) -> list[tuple[int, JobResult]]:
+        self.holding = frozenset(t["id"] for t in tasks)
+        unreported = self._run_each(tasks)
+        self.holding = frozenset(tid for tid, _ in unreported)
+        return unreported
+
+    def _run_each(self, tasks: list[dict[str, Any]]) -> list[tuple[int, JobResult]]:
+        """Run a batch; report as it goes when it is slow, return what is still to report."""
         pending: list[tuple[int, JobResult]] = []
         first_pending = 0.0
         for index, task in enumerate(tasks):
@@ -122,7 +128,7 @@ class Worker:
             if time.monotonic() - first_pending >= FLUSH_AFTER_S:
                 self._report(pending)
                 pending = []
-        self._report(pending)
+        return pending
 
     def _job(self, task: dict[str, Any]) -> Job:
         artifacts = artifacts_dir(self.config.data_dir, task["id"]) / f"attempt-{task['attempts']}"
@@ -132,10 +138,7 @@ class Worker:
 
     def _report(self, outcomes: list[tuple[int, JobResult]]) -> None:
         """Send results and failures; retried until the server takes them or we are forced."""
-        results = [{"task_id": tid, "result": o.result} for tid, o in outcomes if o.ok]
-        failures = [{"task_id": tid, "error_class": o.error_class or "Error",
-                     "error_message": (o.error_message or "")[:10_000], "retryable": o.retryable}
-                    for tid, o in outcomes if not o.ok]
+        results, failures = _split(outcomes)
         for send, items in ((self.client.complete, results), (self.client.fail, failures)):
             while items and not self.forced:
                 try:
@@ -169,3 +172,12 @@ class Worker:
                                    "started_at": self.started_at, "holding": sorted(self.holding)})
         except TaskwardenError as exc:
             log.warning("heartbeat failed: %s", exc)
+
+
+def _split(outcomes: list[tuple[int, JobResult]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The API's two lists: results of successes, failures with their error class and message."""
+    results = [{"task_id": tid, "result": o.result} for tid, o in outcomes if o.ok]
+    failures = [{"task_id": tid, "error_class": o.error_class or "Error",
+                 "error_message": (o.error_message or "")[:10_000], "retryable": o.retryable}
+                for tid, o in outcomes if not o.ok]
+    return results, failures

@@ -31,9 +31,21 @@ class TaskIn(_Strict):
 
 
 class LeaseIn(_Strict):
+    """A lease request may carry the outcomes of the worker's previous batch.
+
+    One request per batch instead of two (report, then lease) is the largest
+    saving on the server's per-task CPU; the outcomes are recorded before leasing.
+    """
+
     worker_id: str = Field(min_length=1, max_length=200)
     max: int = Field(default=1, ge=1, le=1000)
     wait_s: float = Field(default=0.0, ge=0, le=60)
+    results: list[ResultIn] = Field(default_factory=list)
+    failures: list[FailureIn] = Field(default_factory=list)
+
+    def outcomes(self) -> list[Outcome]:
+        return (CompleteIn(worker_id=self.worker_id, results=self.results).outcomes()
+                + FailIn(worker_id=self.worker_id, failures=self.failures).outcomes())
 
 
 class HeartbeatIn(_Strict):

@@ -50,7 +50,7 @@ async def enqueue_batch(body: list[TaskIn], st: ServerState = Depends(get_state)
 
 @router.get("/tasks/{task_id}")
 async def get_task(task_id: int, wait: float = Query(0, ge=0, le=MAX_WAIT_S),
-                   st: ServerState = Depends(get_state)) -> dict:
+                   st: ServerState = Depends(get_state)) -> JSONResponse:
     """With ``wait``, answers as soon as the task is finished or ``wait`` seconds pass."""
     task = st.store.get(task_id)
     loop = asyncio.get_running_loop()
@@ -58,7 +58,7 @@ async def get_task(task_id: int, wait: float = Query(0, ge=0, le=MAX_WAIT_S),
     while task.state not in states.FINISHED and (remaining := deadline - loop.time()) > 0:
         await st.tasks.wait(task_id, min(remaining, RECHECK_S))
         task = st.store.get(task_id)
-    return {**task.to_dict(), "artifacts": list_artifacts(st.config.data_dir, task_id)}
+    return JSONResponse({**task.to_dict(), "artifacts": list_artifacts(st.config.data_dir, task_id)})
 
 
 @router.get("/tasks/{task_id}/artifacts/{name:path}")

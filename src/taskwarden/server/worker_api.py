@@ -10,10 +10,11 @@ import asyncio
 import random
 
 from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi.responses import JSONResponse
 
 from taskwarden.server.schemas import CompleteIn, FailIn, HeartbeatIn, LeaseIn, ReleaseIn
 from taskwarden.server.state import ServerState, get_state
-from taskwarden.store.base import Task, WorkerInfo
+from taskwarden.store.base import Outcome, Task, WorkerInfo
 
 RECHECK_S = 0.5
 
@@ -39,7 +40,8 @@ def retry_delay_for(st: ServerState):
 
 
 @router.post("/lease")
-async def lease(body: LeaseIn, st: ServerState = Depends(get_state)) -> dict:
+async def lease(body: LeaseIn, st: ServerState = Depends(get_state)) -> JSONResponse:
+    recorded = _record(st, body.worker_id, body.outcomes()) if (body.results or body.failures) else []
     loop = asyncio.get_running_loop()
     deadline = loop.time() + body.wait_s
     lease_s = st.config.liveness_seconds(st.config.worker.lease_s)
@@ -47,39 +49,43 @@ async def lease(body: LeaseIn, st: ServerState = Depends(get_state)) -> dict:
         tasks = st.store.lease(body.worker_id, body.max, lease_s, st.now())
         remaining = deadline - loop.time()
         if tasks or remaining <= 0:
-            return {"tasks": [t.to_dict() for t in tasks]}
+            return JSONResponse({"tasks": [t.to_dict() for t in tasks], "recorded": len(recorded)})
         await st.work.wait(min(remaining, RECHECK_S))
 
 
 @router.post("/heartbeat")
-async def heartbeat(body: HeartbeatIn, st: ServerState = Depends(get_state)) -> dict:
+async def heartbeat(body: HeartbeatIn, st: ServerState = Depends(get_state)) -> JSONResponse:
     now = st.now()
     st.store.heartbeat(WorkerInfo(**body.model_dump(exclude={"holding"})), now)
     extended = 0
     if body.role == "worker":
         deadline = now + st.config.liveness_seconds(st.config.worker.lease_s)
         extended = st.store.extend_leases(body.id, deadline, body.holding)
-    return {"ok": True, "leases_extended": extended}
+    return JSONResponse({"ok": True, "leases_extended": extended})
 
 
 @router.post("/complete")
-async def complete(body: CompleteIn, st: ServerState = Depends(get_state)) -> dict:
-    done = st.store.finish(body.worker_id, body.outcomes(), st.now())
-    st.finished(done)
-    skipped = _note_skipped(st, body.worker_id, [r.task_id for r in body.results], done)
-    return {"recorded": len(done), "skipped": len(skipped)}
+async def complete(body: CompleteIn, st: ServerState = Depends(get_state)) -> JSONResponse:
+    done = _record(st, body.worker_id, body.outcomes())
+    return JSONResponse({"recorded": len(done), "skipped": len(body.results) - len(done)})
 
 
 @router.post("/fail")
-async def fail(body: FailIn, st: ServerState = Depends(get_state)) -> dict:
-    done = st.store.finish(body.worker_id, body.outcomes(), st.now(), retry_delay_for(st))
+async def fail(body: FailIn, st: ServerState = Depends(get_state)) -> JSONResponse:
+    done = _record(st, body.worker_id, body.outcomes())
+    return JSONResponse({"recorded": len(done), "skipped": len(body.failures) - len(done),
+                         "states": {str(t.id): t.state for t in done}})
+
+
+def _record(st: ServerState, worker_id: str, outcomes: list[Outcome]) -> list[Task]:
+    """Store a worker's outcomes in one transaction; wake waiters; say what was dropped or died."""
+    done = st.store.finish(worker_id, outcomes, st.now(), retry_delay_for(st))
     st.finished(done)
-    skipped = _note_skipped(st, body.worker_id, [f.task_id for f in body.failures], done)
+    _note_skipped(st, worker_id, [o.task_id for o in outcomes], done)
     for task in done:
         if task.state == "dead":
             st.event("task_dead", f"task:{task.id}", action=task.action, error=task.error_message)
-    return {"recorded": len(done), "skipped": len(skipped),
-            "states": {str(t.id): t.state for t in done}}
+    return done
 
 
 def _note_skipped(st: ServerState, worker_id: str, sent: list[int], done: list[Task]) -> list[int]:
