@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from taskwarden.cli import (  # noqa: F401  (they register their commands)
+    backup,
     baseline,
     components,
     drills,

@@ -15,8 +15,8 @@ from taskwarden.errors import ConfigError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="taskwarden: a self-healing job queue for unattended RPA work.")
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # messages with paths must not be cut into lines
+err = Console(stderr=True, soft_wrap=True)
 
 #: Exit codes, named so scripts and tests can rely on them.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
