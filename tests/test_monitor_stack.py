@@ -122,6 +122,8 @@ def test_worker_count_low_when_the_only_worker_dies_and_high_with_a_stray(scaled
     fired = wait_for(lambda: events(stack, "alert_fired", "alert:worker_count_low"), timeout=15,
                      message="worker_count_low")
     assert fired[0]["detail"]["value"] == 0 and fired[0]["detail"]["threshold"] == 1
+    status = stack.cli("status")  # the operator's view names the active alert
+    assert "worker_count_low" in status.stdout and " firing" in status.stdout
 
     stack.start_worker(0)
     stack.start_worker(1)  # desired is 1: one too many

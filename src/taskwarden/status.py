@@ -25,6 +25,7 @@ def collect(config: Config) -> dict[str, Any]:
         with Client(config.server_url, config.server.token, timeout=5) as client:
             report["stats"] = client.stats()
             report["workers"] = client.workers()
+            report["alerts"] = client.alerts()["active"]
             report["server"]["up"] = True
     except TaskwardenError as exc:
         report["server"]["error"] = str(exc)
@@ -60,6 +61,7 @@ def render(report: dict[str, Any], console: Console) -> None:
         return
     stats = report["stats"]
     console.print(f"server {server['url']}: [green]up[/]")
+    render_alerts(report.get("alerts") or [], console)
     workers = stats["workers"]
     colour = "green" if workers["alive"] == workers["desired"] else "red"
     console.print(f"workers: [{colour}]{workers['alive']} alive[/] / {workers['desired']} desired;"
@@ -77,6 +79,16 @@ def render(report: dict[str, Any], console: Console) -> None:
         table.add_row(w["id"], str(w["pid"]), str(w["slot"]), w["status"],
                       f"{w['heartbeat_age_s']:.1f}s", str(w["current_task"] or ""))
     console.print(table)
+
+
+def render_alerts(alerts: list[dict[str, Any]], console: Console) -> None:
+    firing = [a for a in alerts if a["state"] == "firing"]
+    if not alerts:
+        console.print("alerts: [green]none active[/]")
+        return
+    console.print(f"alerts: [red]{len(firing)} firing[/], {len(alerts) - len(firing)} pending")
+    for a in alerts:
+        console.print(f"  {a['state']:<8} {a['severity']:<9} {a['name']}: {a.get('summary') or ''}")
 
 
 def render_warden(view: dict[str, Any], console: Console) -> None:
