@@ -9,6 +9,7 @@ Markdown and JSON, not only in Python.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,3 +249,24 @@ def test_reports_config_is_validated(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match=allowed) as caught:
             make_config(tmp_path, **{key: value})
         assert caught.value.key == key
+
+
+def test_alert_accuracy_reads_the_newest_drill_all_over_a_newer_single_drill(tmp_path: Path) -> None:
+    from taskwarden.reports.scorecard import latest_drill
+
+    def put(name: str, precision: float, mtime: float) -> None:
+        path = tmp_path / name
+        path.write_text(json.dumps({"alert_precision": precision, "alert_recall": 1.0}))
+        os.utime(path, (mtime, mtime))
+
+    put("drill-all-20300101T000000Z.json", 0.5, 1_000)
+    put("drill-all-20300102T000000Z.json", 0.97, 2_000)
+    put("drill-server-crash-20300103T000000Z.json", 0.1, 3_000)  # newer, but a single drill
+    doc, name = latest_drill(tmp_path)
+    assert (name, doc["alert_precision"]) == ("drill-all-20300102T000000Z.json", 0.97)
+
+    for path in tmp_path.glob("drill-all-*"):
+        path.unlink()
+    put("drill-crash-20300104T000000Z.json", 0.8, 500)  # older file, name sorts first
+    doc, name = latest_drill(tmp_path)
+    assert name == "drill-server-crash-20300103T000000Z.json"

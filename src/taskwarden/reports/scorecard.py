@@ -122,8 +122,16 @@ def _accuracy(f: Figures, c: Config, d: Path) -> tuple[float | None, str, bool |
 
 
 def latest_drill(reports_dir: Path) -> tuple[dict[str, Any], str] | None:
-    """The newest readable ``drill-*.json`` (by name, which starts with its timestamp)."""
-    for path in sorted(reports_dir.glob("drill-*.json"), reverse=True):
+    """The newest readable ``drill-all-*.json``, else the newest ``drill-*.json``.
+
+    ``drill all`` is the run that measures alert accuracy over every fault, so
+    it wins over a newer single drill. Names are ``drill-<name>-<stamp>``, so
+    among one drill's reports the name orders by time; across drills, the
+    modification time does.
+    """
+    runs_of_all = sorted(reports_dir.glob("drill-all-*.json"), reverse=True)
+    others = sorted(reports_dir.glob("drill-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in [*runs_of_all, *others]:
         try:
             doc = json.loads(path.read_text())
         except (OSError, ValueError):
