@@ -37,7 +37,7 @@ class WorkerConfig:
     prefetch: int = 4
     heartbeat_s: float = 2.0
     lease_s: float = 30.0
-    poll_wait_s: float = 5.0
+    poll_wait_s: float = 2.0  # a long-poll; SIGTERM is acted on when it returns
     retry_base_s: float = 2.0
     retry_max_s: float = 300.0
 

@@ -43,15 +43,11 @@ from taskwarden.supervision.alert_file import AlertFile
 from taskwarden.supervision.child import Change, Child
 from taskwarden.supervision.strays import Strays
 from taskwarden.supervision.system import System
+from taskwarden.worker import worker_id
 
 log = logging.getLogger("taskwarden.warden")
 MIN_TICK_S = 0.05  # under a large time scale, do not poll the server more than 20 times a second
 EXIT_OK = 0
-
-
-def worker_id(host: str, slot: int | None, pid: int) -> str:
-    """The id a worker gives itself (see :class:`taskwarden.worker.Worker`)."""
-    return f"{host}-s{slot}-{pid}"
 
 
 class Warden:

@@ -32,11 +32,19 @@ FLUSH_AFTER_S = 0.05
 EXIT_OK = 0
 
 
+def worker_id(host: str, slot: int | None, pid: int) -> str:
+    """A worker's id: one per process incarnation, so a restarted worker never inherits leases.
+
+    The warden derives the same id from the pid it spawned, to release a dead worker's leases.
+    """
+    return f"{host}-s{slot}-{pid}"
+
+
 class Worker:
     def __init__(self, config: Config, slot: int = 0, server_url: str | None = None,
                  token: str | None = None) -> None:
         self.config, self.slot = config, slot
-        self.id = f"{socket.gethostname()}-s{slot}-{os.getpid()}"
+        self.id = worker_id(socket.gethostname(), slot, os.getpid())
         self.client = Client(server_url or config.server_url, token or config.server.token)
         self.lock = ProcessLock(config.data_dir / "run", f"worker-{slot}")
         self.started_at = time.time()
