@@ -30,6 +30,11 @@ class ServerConfig:
     max_queue: int = 0  # 0: no limit; past it enqueue answers 429
     token: str = ""  # when set, worker-side endpoints need "Authorization: Bearer <token>"
     lease_sweep_s: float = 1.0
+    url: str = ""  # a remote server (worker hosts); empty: this host's http://host:port
+
+    def __post_init__(self) -> None:
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ConfigError("server.url", self.url, "an http:// or https:// URL, or empty")
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,9 @@ class WardenConfig:
     stale_heartbeat_s: float = 15.0
     stop_grace_s: float = 10.0
     monitor: bool = True
+    #: "all": server, workers and monitor on this host; "worker": only workers, for a
+    #: worker host that serves a remote server (``server.url``).
+    role: str = "all"
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,7 @@ class Config:
 
     @property
     def server_url(self) -> str:
-        return f"http://{self.server.host}:{self.server.port}"
+        return self.server.url.rstrip("/") or f"http://{self.server.host}:{self.server.port}"
 
     @property
     def workspace(self) -> Path:
@@ -186,7 +194,7 @@ HEARTBEAT_FLOOR_S = 0.25
 
 _SECTIONS = {"server": ServerConfig, "worker": WorkerConfig, "warden": WardenConfig,
              "actions": ActionsConfig, "monitor": MonitorConfig, "reports": ReportsConfig}
-_CHOICES = {"sqlite_synchronous": ("NORMAL", "FULL")}
+_CHOICES = {"sqlite_synchronous": ("NORMAL", "FULL"), "role": ("all", "worker")}
 
 
 def load(path: Path | None = None, overrides: dict[str, Any] | None = None,
@@ -260,7 +268,10 @@ def _build(flat: dict[str, Any]) -> Config:
         values = {k.split(".", 1)[1]: v for k, v in flat.items() if k.startswith(section + ".")}
         sections[section] = _make(cls, values, prefix=section + ".")
     top = {k: v for k, v in flat.items() if "." not in k}
-    return _make(Config, {**top, **sections}, prefix="")
+    config = _make(Config, {**top, **sections}, prefix="")
+    if config.warden.role == "worker" and not config.server.url:
+        raise ConfigError("server.url", "", "the URL of the queue server when warden.role is 'worker'")
+    return config
 
 
 def _make(cls: type, values: dict[str, Any], prefix: str) -> Any:

@@ -127,6 +127,8 @@ class Warden:
                 log.exception("warden tick failed; continuing")
                 moved = False
             if self.stopping and all(c.state == ps.STOPPED for c in self.children):
+                if self._server_child() is None:  # a worker host: say so to the remote server
+                    self._beat("stopped", force=True)
                 return
             if moved:
                 continue  # one step per tick, but the next step need not wait (e.g. restart at once)
@@ -173,14 +175,15 @@ class Warden:
             for child in workers:
                 child.excuse(now)  # no heartbeat can arrive while the server is down
             return
-        server = next(c for c in self.children if c.name == "server")
-        server.saw_life(now)
+        server = self._server_child()  # None on a worker host: the server is remote
+        if server is not None:
+            server.saw_life(now)
         self.server_up = True
         self._flush()
         self._beat("stopping" if self.stopping else "idle")
         by_id = {r["id"]: r for r in rows}
         for child in workers:
-            if server.state != ps.RUNNING:
+            if server is not None and server.state != ps.RUNNING:
                 child.excuse(now)
             row = by_id.get(worker_id(self.host, child.spec.slot, child.pid or -1))
             if row and row["status"] != "stopped":
@@ -189,6 +192,9 @@ class Warden:
         wanted = sum(1 for c in workers if c.wanted)
         for kind, pid, detail in self.strays.review(rows, self.host, mine, wanted, self.workers):
             self._emit(kind, f"worker:{pid}", detail)
+
+    def _server_child(self) -> Child | None:
+        return next((c for c in self.children if c.name == "server"), None)
 
     def _beat(self, status: str, force: bool = False) -> None:
         now = self.system.now()
@@ -265,7 +271,7 @@ class Warden:
         state_file.write(self.config.data_dir, {
             "pid": os.getpid(), "host": self.host, "id": self.id, "started_at": self.started_at,
             "updated_at": time.time(), "stopping": self.stopping, "server_url": self.config.server_url,
-            "desired": {"server": 1, "worker": self.workers,
+            "desired": {"server": int(self._server_child() is not None), "worker": self.workers,
                         "monitor": int(any(c.name == "monitor" for c in self.children))},
             "children": children, "strays": sorted(self.strays.seen)})
 

@@ -23,10 +23,20 @@ def _already_running(config: Config) -> typer.Exit:
     return typer.Exit(EXIT_OK)
 
 
-def _run_foreground(ctx: typer.Context, workers: int | None) -> None:
+ROLE_HELP = "'all' (server, workers, monitor) or 'worker' (a worker host for --server)."
+
+
+def _stack_config(ctx: typer.Context, workers: int | None, role: str | None = None,
+                  server: str | None = None, token: str | None = None) -> Config:
+    return load_config(ctx, **{"warden.workers": workers, "warden.role": role, "server.url": server,
+                               "server.token": token})
+
+
+def _run_foreground(ctx: typer.Context, workers: int | None, role: str | None = None,
+                    server: str | None = None, token: str | None = None) -> None:
     from taskwarden.warden import Warden
 
-    config = load_config(ctx, **{"warden.workers": workers})
+    config = _stack_config(ctx, workers, role, server, token)
     if not control.lock_free(config):
         raise _already_running(config)
     logs.setup("warden", config.data_dir)
@@ -34,8 +44,9 @@ def _run_foreground(ctx: typer.Context, workers: int | None) -> None:
     raise typer.Exit(Warden(config, config_file=_config_file(ctx)).run())
 
 
-def _start_detached(ctx: typer.Context, workers: int | None) -> None:
-    config = load_config(ctx, **{"warden.workers": workers})
+def _start_detached(ctx: typer.Context, workers: int | None, role: str | None = None,
+                    server: str | None = None, token: str | None = None) -> None:
+    config = _stack_config(ctx, workers, role, server, token)
     if not control.lock_free(config):
         raise _already_running(config)
     try:
@@ -53,12 +64,15 @@ def _start_detached(ctx: typer.Context, workers: int | None) -> None:
 @app.command()
 def up(ctx: typer.Context,
        workers: int | None = typer.Option(None, min=0, help="How many workers (default: config)."),
-       detach: bool = typer.Option(False, help="Run in the background; return once it is up.")) -> None:
+       detach: bool = typer.Option(False, help="Run in the background; return once it is up."),
+       role: str | None = typer.Option(None, help=ROLE_HELP),
+       server: str | None = typer.Option(None, help="Queue server URL (worker hosts)."),
+       token: str | None = typer.Option(None, help="Bearer token for the worker endpoints.")) -> None:
     """Start the warden, which starts and heals the server, the workers and the monitor."""
     if detach:
-        _start_detached(ctx, workers)
+        _start_detached(ctx, workers, role, server, token)
     else:
-        _run_foreground(ctx, workers)
+        _run_foreground(ctx, workers, role, server, token)
 
 
 @app.command()

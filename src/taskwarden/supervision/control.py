@@ -63,7 +63,9 @@ def start_detached(config: Config, config_file: Path | None) -> tuple[int, dict[
     argv = [sys.executable, "-m", "taskwarden", "warden", "--workers", str(config.warden.workers)]
     env = {**os.environ, "TASKWARDEN_DATA_DIR": str(config.data_dir.resolve()),
            "TASKWARDEN_SERVER_PORT": str(config.server.port),
-           "TASKWARDEN_SERVER_HOST": config.server.host}
+           "TASKWARDEN_SERVER_HOST": config.server.host,
+           "TASKWARDEN_SERVER_URL": config.server.url, "TASKWARDEN_SERVER_TOKEN": config.server.token,
+           "TASKWARDEN_WARDEN_ROLE": config.warden.role}
     if config_file is not None:
         env["TASKWARDEN_CONFIG"] = str(Path(config_file).resolve())
     (config.data_dir / "logs").mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,9 @@ def child_env(config: Config, workers: int, config_file: Path | None) -> dict[st
                 "TASKWARDEN_SERVER_PORT": str(config.server.port),
                 "TASKWARDEN_TIME_SCALE": str(config.time_scale),
                 "TASKWARDEN_WARDEN_WORKERS": str(workers),
+                "TASKWARDEN_WARDEN_ROLE": config.warden.role,
+                "TASKWARDEN_SERVER_URL": config.server.url,
+                "TASKWARDEN_SERVER_TOKEN": config.server.token,
                 parent.ENV: str(os.getpid())})
     if config_file is not None:
         env["TASKWARDEN_CONFIG"] = str(Path(config_file).resolve())
@@ -50,9 +53,11 @@ def build(config: Config, workers: int, system: System, config_file: Path | None
     """The server first, then the workers, then the monitor: the order they start in."""
     env = child_env(config, workers, config_file)
     logs = config.data_dir / "logs"
-    names: list[tuple[str, str, int | None]] = [("server", "server", None)]
+    worker_host = config.warden.role == "worker"  # the server (and its monitor) run elsewhere
+    names: list[tuple[str, str, int | None]] = [] if worker_host else [("server", "server", None)]
     names += [(f"worker-{slot}", "worker", slot) for slot in range(workers)]
-    if config.warden.monitor and (monitor_available() if with_monitor is None else with_monitor):
+    wants_monitor = monitor_available() if with_monitor is None else with_monitor
+    if config.warden.monitor and wants_monitor and not worker_host:
         names.append(("monitor", "monitor", None))
     children = []
     for name, kind, slot in names:
