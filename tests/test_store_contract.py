@@ -388,16 +388,6 @@ def test_workers_by_role_most_recent_first(store: SqlStore) -> None:
     assert [w.id for w in store.workers(None)] == ["w2", "warden-1", "w1"]
 
 
-def test_mark_worker_stopped(store: SqlStore) -> None:
-    store.heartbeat(worker("dead", status="busy", current_task=3), T0)
-    store.heartbeat(worker("alive"), T0)
-    assert store.mark_worker_stopped("dead") is True
-    assert store.mark_worker_stopped("nobody") is False
-    rows = {w.id: w for w in store.workers()}
-    assert (rows["dead"].status, rows["dead"].current_task) == ("stopped", None)
-    assert rows["alive"].status == "idle"
-
-
 def test_forget_workers_drops_only_stale_rows(store: SqlStore) -> None:
     store.heartbeat(worker("old"), T0)
     store.heartbeat(worker("edge"), T0 + 5)

@@ -93,7 +93,7 @@ class FailIn(_Strict):
 
 class ReleaseIn(_Strict):
     """``count_attempt=True`` without ``task_ids`` is the warden saying the worker died:
-    all its leases come back at once and the worker no longer counts as alive."""
+    all its leases come back at once, the attempt counted."""
 
     worker_id: str = Field(min_length=1)
     task_ids: list[int] | None = None

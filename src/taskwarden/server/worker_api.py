@@ -100,8 +100,6 @@ def _note_skipped(st: ServerState, worker_id: str, sent: list[int], done: list[T
 @router.post("/release")
 async def release(body: ReleaseIn, st: ServerState = Depends(get_state)) -> dict:
     released = st.store.release(body.worker_id, body.task_ids, body.count_attempt, st.now())
-    if body.count_attempt and body.task_ids is None:  # the supervisor saw this worker die
-        st.store.mark_worker_stopped(body.worker_id)
     st.finished(released)
     st.work.notify()
     if released:

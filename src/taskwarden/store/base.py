@@ -226,14 +226,6 @@ class Store(Protocol):
         """Every known process of that role (all roles for None), most recent heartbeat first."""
         ...
 
-    def mark_worker_stopped(self, worker_id: str) -> bool:
-        """Say a worker is gone (its supervisor saw it die); False when no such worker.
-
-        Without this a killed worker counts as alive until its heartbeat goes
-        stale, beside its replacement: two workers where one is desired.
-        """
-        ...
-
     def forget_workers(self, older_than: float) -> int:
         """Drop worker rows whose last heartbeat is older than the time given."""
         ...

@@ -271,12 +271,6 @@ class SqlStore(MonitorQueries):
                            " ORDER BY last_heartbeat DESC", params)
         return [worker_from_row(r) for r in rows]
 
-    def mark_worker_stopped(self, worker_id: str) -> bool:
-        with self._tx() as cur:
-            rows = self._all(cur, "UPDATE workers SET status = 'stopped', current_task = NULL"
-                                  " WHERE id = ? RETURNING id", (worker_id,))
-        return bool(rows)
-
     def forget_workers(self, older_than: float) -> int:
         with self._tx() as cur:
             return len(self._all(cur, "DELETE FROM workers WHERE last_heartbeat < ? RETURNING id",
