@@ -33,8 +33,8 @@ from store_backends import (
 from taskwarden import states
 from taskwarden.errors import Conflict, NotFound, StoreError
 from taskwarden.store.base import Alert, Outcome, QueueFull, Task, TaskSpec, WorkerInfo
-from taskwarden.store.postgres import MIGRATIONS as PG_MIGRATIONS
 from taskwarden.store.postgres import PostgresStore
+from taskwarden.store.schema import MIGRATIONS as PG_MIGRATIONS
 from taskwarden.store.sql import SqlStore
 from taskwarden.store.sqlite import SqliteStore
 

@@ -26,89 +26,15 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from taskwarden.errors import StoreError
+from taskwarden.store.schema import MIGRATIONS, render
 from taskwarden.store.sql import SqlStore
+
+#: How this backend spells the schema's types (see :mod:`taskwarden.store.schema`).
+TYPES = {"serial": "BIGSERIAL PRIMARY KEY", "real": "DOUBLE PRECISION", "bigint": "BIGINT"}
 
 #: Key of the advisory lock that serialises migrations ("taskwarden" in ASCII, truncated).
 MIGRATION_LOCK_KEY = 0x7461736B77617264
 
-MIGRATIONS: list[str] = [
-    # 1: tasks, workers, events
-    """
-    CREATE TABLE tasks (
-        id BIGSERIAL PRIMARY KEY,
-        action TEXT NOT NULL,
-        params TEXT NOT NULL,
-        priority INTEGER NOT NULL DEFAULT 0,
-        state TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        max_attempts INTEGER NOT NULL,
-        timeout_s DOUBLE PRECISION NOT NULL,
-        idempotency_key TEXT UNIQUE,
-        canary INTEGER NOT NULL DEFAULT 0,
-        lease_owner TEXT,
-        lease_deadline DOUBLE PRECISION,
-        not_before DOUBLE PRECISION NOT NULL,
-        result TEXT,
-        error_class TEXT,
-        error_message TEXT,
-        enqueued_at DOUBLE PRECISION NOT NULL,
-        started_at DOUBLE PRECISION,
-        finished_at DOUBLE PRECISION
-    );
-    CREATE INDEX ix_tasks_ready ON tasks (state, priority DESC, id);
-    CREATE INDEX ix_tasks_lease ON tasks (state, lease_owner);
-    CREATE INDEX ix_tasks_deadline ON tasks (state, lease_deadline);
-    CREATE INDEX ix_tasks_finished ON tasks (finished_at);
-    CREATE INDEX ix_tasks_action ON tasks (action, id);
-    CREATE TABLE workers (
-        id TEXT PRIMARY KEY,
-        role TEXT NOT NULL DEFAULT 'worker',
-        host TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        slot INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        current_task BIGINT,
-        started_at DOUBLE PRECISION NOT NULL,
-        last_heartbeat DOUBLE PRECISION NOT NULL
-    );
-    CREATE TABLE events (
-        id BIGSERIAL PRIMARY KEY,
-        at DOUBLE PRECISION NOT NULL,
-        kind TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        detail TEXT NOT NULL
-    );
-    CREATE INDEX ix_events_kind ON events (kind, id);
-    CREATE INDEX ix_events_at ON events (at);
-    """,
-    # 2: the monitor's samples and alerts
-    """
-    CREATE TABLE samples (
-        id BIGSERIAL PRIMARY KEY,
-        at DOUBLE PRECISION NOT NULL,
-        kind TEXT NOT NULL,
-        data TEXT NOT NULL
-    );
-    CREATE INDEX ix_samples_kind_at ON samples (kind, at);
-    CREATE TABLE alerts (
-        id BIGSERIAL PRIMARY KEY,
-        name TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        state TEXT NOT NULL,
-        started_at DOUBLE PRECISION NOT NULL,
-        fired_at DOUBLE PRECISION,
-        resolved_at DOUBLE PRECISION,
-        value DOUBLE PRECISION,
-        threshold DOUBLE PRECISION,
-        summary TEXT NOT NULL,
-        detail TEXT NOT NULL,
-        history TEXT NOT NULL
-    );
-    CREATE INDEX ix_alerts_state ON alerts (state, name);
-    CREATE INDEX ix_alerts_started ON alerts (started_at);
-    CREATE INDEX ix_tasks_finished_action ON tasks (finished_at, action)
-    """,
-]
 
 
 @lru_cache(maxsize=256)
@@ -157,7 +83,7 @@ class PostgresStore(SqlStore):
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             current = cur.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
             for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-                for statement in filter(str.strip, script.split(";")):
+                for statement in render(script, **TYPES):
                     cur.execute(statement)
                 cur.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
 

@@ -16,86 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from taskwarden.errors import StoreError
+from taskwarden.store.schema import MIGRATIONS, render
 from taskwarden.store.sql import SqlStore
 
-MIGRATIONS: list[str] = [
-    # 1: tasks, workers, events
-    """
-    CREATE TABLE tasks (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        action TEXT NOT NULL,
-        params TEXT NOT NULL,
-        priority INTEGER NOT NULL DEFAULT 0,
-        state TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        max_attempts INTEGER NOT NULL,
-        timeout_s REAL NOT NULL,
-        idempotency_key TEXT UNIQUE,
-        canary INTEGER NOT NULL DEFAULT 0,
-        lease_owner TEXT,
-        lease_deadline REAL,
-        not_before REAL NOT NULL,
-        result TEXT,
-        error_class TEXT,
-        error_message TEXT,
-        enqueued_at REAL NOT NULL,
-        started_at REAL,
-        finished_at REAL
-    );
-    CREATE INDEX ix_tasks_ready ON tasks (state, priority DESC, id);
-    CREATE INDEX ix_tasks_lease ON tasks (state, lease_owner);
-    CREATE INDEX ix_tasks_deadline ON tasks (state, lease_deadline);
-    CREATE INDEX ix_tasks_finished ON tasks (finished_at);
-    CREATE INDEX ix_tasks_action ON tasks (action, id);
-    CREATE TABLE workers (
-        id TEXT PRIMARY KEY,
-        role TEXT NOT NULL DEFAULT 'worker',
-        host TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        slot INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        current_task INTEGER,
-        started_at REAL NOT NULL,
-        last_heartbeat REAL NOT NULL
-    );
-    CREATE TABLE events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at REAL NOT NULL,
-        kind TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        detail TEXT NOT NULL
-    );
-    CREATE INDEX ix_events_kind ON events (kind, id);
-    CREATE INDEX ix_events_at ON events (at);
-    """,
-    # 2: the monitor's samples and alerts
-    """
-    CREATE TABLE samples (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at REAL NOT NULL,
-        kind TEXT NOT NULL,
-        data TEXT NOT NULL
-    );
-    CREATE INDEX ix_samples_kind_at ON samples (kind, at);
-    CREATE TABLE alerts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        state TEXT NOT NULL,
-        started_at REAL NOT NULL,
-        fired_at REAL,
-        resolved_at REAL,
-        value REAL,
-        threshold REAL,
-        summary TEXT NOT NULL,
-        detail TEXT NOT NULL,
-        history TEXT NOT NULL
-    );
-    CREATE INDEX ix_alerts_state ON alerts (state, name);
-    CREATE INDEX ix_alerts_started ON alerts (started_at);
-    CREATE INDEX ix_tasks_finished_action ON tasks (finished_at, action)
-    """,
-]
+#: How this backend spells the schema's types (see :mod:`taskwarden.store.schema`).
+TYPES = {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT", "real": "REAL", "bigint": "INTEGER"}
+
 
 
 class SqliteStore(SqlStore):
@@ -121,7 +47,7 @@ class SqliteStore(SqlStore):
             row = cur.execute("SELECT max(version) FROM schema_version").fetchone()
             current = row[0] or 0
             for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-                for statement in filter(str.strip, script.split(";")):
+                for statement in render(script, **TYPES):
                     cur.execute(statement)
                 cur.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
