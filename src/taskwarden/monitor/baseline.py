@@ -145,8 +145,7 @@ def learn(store: Store, config: Config, now: float, hours: float = MIN_HOURS) ->
             f" (time-scaled; {dropped} samples were taken during alerts). Let the stack run longer"
             + (" or widen --hours." if hours <= MIN_HOURS * 4 else "."))
     defaults = Thresholds.from_config(config.monitor)
-    success = {w: success_stats(_series(kept, lambda d, w=w: d["success_rate"][w]["rate"]),
-                                defaults.success_rate_min) for w in WINDOWS}
+    success = {w: success_stats(_series(kept, _rate_in(w)), defaults.success_rate_min) for w in WINDOWS}
     latency = latency_stats(_series(kept, lambda d: d["latency"]["total"]["p95"]))
     alive = _series(kept, lambda d: d["workers"]["alive"])
     desired = _series(kept, lambda d: d["workers"]["desired"])
@@ -298,3 +297,8 @@ class BaselineKeeper:
         self._next_learn = now + self.config.seconds(DAY_S)
         log.info("baseline learned: %s", event_detail(doc))
         return doc
+
+
+def _rate_in(window: str) -> Callable[[dict[str, Any]], Any]:
+    """Reads one window's success rate out of a sample."""
+    return lambda data: data["success_rate"][window]["rate"]

@@ -44,7 +44,7 @@ class Thresholds:
                       p95_latency_max_s: float | None = None) -> Thresholds:
         """Learned values, with these thresholds as floors: a baseline learned on a bad
         week must not teach the monitor that 50 % success is normal."""
-        changes: dict[str, float] = {}
+        changes: dict[str, Any] = {}
         if success_rate_min is not None:
             changes["success_rate_min"] = max(success_rate_min, self.success_rate_min)
         if p95_latency_max_s is not None:
