@@ -30,7 +30,7 @@ BACKENDS = ("sqlite", "postgres")
 
 
 def pg_available(admin_url: str = PG_ADMIN_URL) -> str | None:
-    """``None`` when the server answers, else the reason it does not (for a skip message)."""
+    """``None`` when the server answers, else the reason it does not (for the failure message)."""
     try:
         with psycopg.connect(admin_url, connect_timeout=3):
             return None
