@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from taskwarden.client import Client
 
@@ -34,6 +35,30 @@ FAST_ENV = {
 
 
 SHORT_LEASE = {"TASKWARDEN_WORKER_LEASE_S": "3"}
+
+#: For stacks run by a real warden under a time scale (real = configured / SCALE):
+#: heartbeat 0.1 s, liveness limits at their 2 s floor, backoff cap 3 s.
+SCALE = 20
+SCALED_ENV = {
+    "TASKWARDEN_TIME_SCALE": str(SCALE),
+    "TASKWARDEN_WORKER_HEARTBEAT_S": "2", "TASKWARDEN_WORKER_LEASE_S": "30",
+    "TASKWARDEN_WORKER_POLL_WAIT_S": "5", "TASKWARDEN_WORKER_RETRY_BASE_S": "2",
+    "TASKWARDEN_WORKER_RETRY_MAX_S": "10", "TASKWARDEN_SERVER_LEASE_SWEEP_S": "1",
+    "TASKWARDEN_WARDEN_STALE_HEARTBEAT_S": "60", "TASKWARDEN_WARDEN_STOP_GRACE_S": "20",
+}
+
+
+def ours(data_dir: Path) -> list[psutil.Process]:
+    """Every live process started for this data directory (they all inherit its variable)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("TASKWARDEN_DATA_DIR") == str(data_dir) and proc.pid != os.getpid() \
+                    and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
 
 
 def free_port() -> int:

@@ -9,40 +9,19 @@ its section of the report; ``drill all`` waits for a quiet stack between drills.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
-from stackutil import FAST_ENV, Stack
+from stackutil import FAST_ENV, SCALED_ENV, Stack, ours
 
 from taskwarden.drills import DRILLS
 
-SCALE = 20
-#: Configured (unscaled) values; real = value / SCALE: heartbeat 0.1 s, stale 3 s, grace 1 s,
-#: a sample every 0.5 s, hold 1 s, no canary during the drills (the first one runs at start).
-DRILL_ENV = {
-    "TASKWARDEN_TIME_SCALE": str(SCALE),
-    "TASKWARDEN_WORKER_HEARTBEAT_S": "2", "TASKWARDEN_WORKER_LEASE_S": "30",
-    "TASKWARDEN_WORKER_POLL_WAIT_S": "5", "TASKWARDEN_WORKER_RETRY_BASE_S": "2",
-    "TASKWARDEN_WORKER_RETRY_MAX_S": "10", "TASKWARDEN_SERVER_LEASE_SWEEP_S": "1",
-    "TASKWARDEN_WARDEN_STALE_HEARTBEAT_S": "60", "TASKWARDEN_WARDEN_STOP_GRACE_S": "20",
-    "TASKWARDEN_MONITOR_SAMPLE_S": "10", "TASKWARDEN_MONITOR_HOLD_S": "20",
-    "TASKWARDEN_MONITOR_CANARY_S": "36000",
-}
-
-
-def ours(data_dir: Path) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter():
-        try:
-            if proc.environ().get("TASKWARDEN_DATA_DIR") == str(data_dir) and proc.pid != os.getpid():
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
+#: The scaled stack, plus: a sample every 0.5 s, hold 1 s, no canary during the drills
+#: (the first one runs at start).
+DRILL_ENV = {**SCALED_ENV, "TASKWARDEN_MONITOR_SAMPLE_S": "10", "TASKWARDEN_MONITOR_HOLD_S": "20",
+             "TASKWARDEN_MONITOR_CANARY_S": "36000"}
 
 
 @pytest.fixture(scope="module")

@@ -21,34 +21,12 @@ from typing import Any
 
 import psutil
 import pytest
-from stackutil import Stack, wait_for
+from stackutil import SCALE, SCALED_ENV, Stack, ours, wait_for
 
 from taskwarden.config import LIVENESS_FLOOR_S
 
-SCALE = 20
-#: Configured (unscaled) values; real = value / SCALE. Stale 3 s leaves room for a slow start-up.
-WARDEN_ENV = {
-    "TASKWARDEN_TIME_SCALE": str(SCALE),
-    "TASKWARDEN_WORKER_HEARTBEAT_S": "2", "TASKWARDEN_WORKER_LEASE_S": "30",
-    "TASKWARDEN_WORKER_POLL_WAIT_S": "5", "TASKWARDEN_WORKER_RETRY_BASE_S": "2",
-    "TASKWARDEN_WORKER_RETRY_MAX_S": "10", "TASKWARDEN_SERVER_LEASE_SWEEP_S": "1",
-    "TASKWARDEN_WARDEN_STALE_HEARTBEAT_S": "60", "TASKWARDEN_WARDEN_STOP_GRACE_S": "20",
-    "TASKWARDEN_WARDEN_MONITOR": "false",
-}
+WARDEN_ENV = {**SCALED_ENV, "TASKWARDEN_WARDEN_MONITOR": "false"}
 CAP_S = 60 / SCALE
-
-
-def ours(data_dir: Path) -> list[psutil.Process]:
-    """Every live process started for this data directory (they all inherit its variable)."""
-    found = []
-    for proc in psutil.process_iter():
-        try:
-            if proc.environ().get("TASKWARDEN_DATA_DIR") == str(data_dir) and proc.pid != os.getpid() \
-                    and proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
 
 
 def role(proc: psutil.Process) -> str:
