@@ -16,9 +16,9 @@ def test_worker_host_runs_tasks_of_a_remote_server_with_a_token(stack: Stack) ->
 
     host = stack.data_dir / "worker-host"
     env = {"TASKWARDEN_DATA_DIR": str(host), "TASKWARDEN_WARDEN_MONITOR": "true"}
-    up = stack.cli("up", "--detach", "--role", "worker", "--server", stack.url, "--token", TOKEN,
-                   "--workers", "2", **env)
     try:
+        up = stack.cli("up", "--detach", "--role", "worker", "--server", stack.url, "--token", TOKEN,
+                       "--workers", "2", **env)
         assert up.returncode == 0, up.stdout + up.stderr
         assert "worker-0" in up.stdout and "worker-1" in up.stdout
         assert "server" not in up.stdout.split("taskwarden is up:")[1].split("\n")[0]
