@@ -7,6 +7,7 @@ nothing running.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -48,13 +49,16 @@ SCALED_ENV = {
 }
 
 
-def ours(data_dir: Path) -> list[psutil.Process]:
-    """Every live process started for this data directory (they all inherit its variable)."""
+def ours(data_dir: Path, nested: bool = False) -> list[psutil.Process]:
+    """Every live process started for this data directory (they all inherit its variable);
+    with ``nested``, for any data directory inside it too."""
     found = []
     for proc in psutil.process_iter():
         try:
-            if proc.environ().get("TASKWARDEN_DATA_DIR") == str(data_dir) and proc.pid != os.getpid() \
-                    and proc.status() != psutil.STATUS_ZOMBIE:
+            theirs = proc.environ().get("TASKWARDEN_DATA_DIR", "")
+            inside = nested and theirs.startswith(str(data_dir) + os.sep)
+            match = theirs == str(data_dir) or inside
+            if match and proc.pid != os.getpid() and proc.status() != psutil.STATUS_ZOMBIE:
                 found.append(proc)
         except psutil.Error:
             continue
@@ -131,8 +135,13 @@ class Stack:
                         timeout, message=f"task {task_id} in {states}")
 
     def close(self) -> None:
+        """Kill what this stack started, and anything else running on its data directories
+        (a warden started by ``up --detach`` in a test that then failed)."""
         for proc in self.procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(10)
+        for leftover in ours(self.data_dir, nested=True):
+            with contextlib.suppress(psutil.Error):
+                leftover.kill()
         self.client.close()
