@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from taskwarden.clock import Clock
 from taskwarden.errors import ConfigError
 
 
@@ -155,10 +154,6 @@ class Config:
     actions: ActionsConfig = field(default_factory=ActionsConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
-
-    @property
-    def clock(self) -> Clock:
-        return Clock(self.time_scale)
 
     @property
     def server_url(self) -> str:

@@ -35,7 +35,7 @@ from taskwarden.store.base import Store
 
 log = logging.getLogger("taskwarden.reports")
 KINDS = ("report", "dashboard", "loop-report", "scorecard")
-STAMPED = re.compile(r"^(report|dashboard|loop-report|scorecard)-(\d{8}T\d{6}-\d{3}Z)")
+STAMPED = re.compile(rf"^({'|'.join(KINDS)})-(\d{{8}}T\d{{6}}-\d{{3}}Z)")
 #: Hours each scheduled set covers (configured hours, so time-scaled).
 PERIOD_HOURS = 24.0
 
