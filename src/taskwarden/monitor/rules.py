@@ -20,17 +20,18 @@ from typing import Any
 from taskwarden.config import MonitorConfig
 
 Sample = dict[str, Any]
+_DEFAULTS = MonitorConfig()  # DESIGN.md's defaults live in the config; the rules read them there
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """The numbers the rules compare against; DESIGN.md's defaults unless learned."""
 
-    success_rate_min: float = 0.70
-    p95_latency_max_s: float = 5.0
-    queue_warning: int = 6
-    queue_critical: int = 21
-    min_judged: int = 10
+    success_rate_min: float = _DEFAULTS.success_rate_min
+    p95_latency_max_s: float = _DEFAULTS.p95_latency_max_s
+    queue_warning: int = _DEFAULTS.queue_warning
+    queue_critical: int = _DEFAULTS.queue_critical
+    min_judged: int = _DEFAULTS.min_judged
     wardens_max: int = 1
 
     @classmethod
