@@ -21,7 +21,7 @@ from pathlib import Path
 
 from taskwarden.config import Config
 from taskwarden.errors import StoreError, TaskwardenError
-from taskwarden.store.sqlite import SqliteStore
+from taskwarden.store.sqlite import SqliteStore, integrity
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def verify(file: Path) -> int:
     try:
         conn = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
         try:
-            verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            verdict = integrity(conn)
             version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
             tasks = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
         finally:

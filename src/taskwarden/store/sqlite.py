@@ -24,6 +24,11 @@ TYPES = {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT", "real": "REAL", "bigint"
 
 
 
+def integrity(conn: sqlite3.Connection) -> str:
+    """SQLite's own verdict on a database file: ``"ok"`` or the first problems it found."""
+    return conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
 class SqliteStore(SqlStore):
     """SQLite backend. One connection per process, serialised by a lock."""
 
@@ -83,7 +88,7 @@ class SqliteStore(SqlStore):
             try:
                 with self._lock:
                     self._conn.backup(copy)
-                verdict = copy.execute("PRAGMA integrity_check").fetchone()[0]
+                verdict = integrity(copy)
             finally:
                 copy.close()
         except sqlite3.Error as exc:
