@@ -6,14 +6,13 @@ fail with the action's own "no Chromium found" message, which is the point.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from testsite import HtmlSite, serving
 
 from taskwarden.actions import ActionContext, browser
 from taskwarden.actions.browser import browser_run
@@ -49,49 +48,34 @@ LATE = b"""<!doctype html><title>Late</title><div id="root">loading</div>
 }, 1000);</script>"""
 
 
-class Site(BaseHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
-
+class Site(HtmlSite):
     def do_GET(self) -> None:
         if self.path == "/login":
-            self._send(200, LOGIN % b"")
+            self.send_html(200, LOGIN % b"")
         elif self.path == "/account":
             if "session=ok" in (self.headers.get("Cookie") or ""):
-                self._send(200, ACCOUNT)
+                self.send_html(200, ACCOUNT)
             else:
-                self._send(303, b"", {"Location": "/login"})
+                self.send_html(303, b"", {"Location": "/login"})
         elif self.path == "/late":
-            self._send(200, LATE)
+            self.send_html(200, LATE)
         elif self.path == "/broken":
-            self._send(500, b"<h1>Internal Server Error</h1>")
+            self.send_html(500, b"<h1>Internal Server Error</h1>")
         else:
-            self._send(404, b"<h1>Not found</h1>")
+            self.send_html(404, b"<h1>Not found</h1>")
 
     def do_POST(self) -> None:
         form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
         if form.get("user") == ["ann"] and form.get("password") == ["secret"]:
-            self._send(303, b"", {"Location": "/account", "Set-Cookie": "session=ok; Path=/"})
+            self.send_html(303, b"", {"Location": "/account", "Set-Cookie": "session=ok; Path=/"})
         else:
-            self._send(200, LOGIN % b'<p class="error">Wrong password</p>')
+            self.send_html(200, LOGIN % b'<p class="error">Wrong password</p>')
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Site) as url:
+        yield url
     browser.close_browser()
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import psutil
 import pytest
 from stackutil import Stack, wait_for
+from testsite import HtmlSite, serving
 
 SLOW = b"""<!doctype html><title>Slow</title><div id="root">loading</div>
 <script>setTimeout(() => {
@@ -20,25 +18,15 @@ SLOW = b"""<!doctype html><title>Slow</title><div id="root">loading</div>
 }, 3000);</script>"""
 
 
-class SlowSite(BaseHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
+class SlowSite(HtmlSite):
     def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(SLOW)))
-        self.end_headers()
-        self.wfile.write(SLOW)
+        self.send_html(200, SLOW)
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowSite)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(SlowSite) as url:
+        yield url
 
 
 def test_failed_step_leaves_a_screenshot_served_by_the_api(running: Stack, site: str) -> None:
