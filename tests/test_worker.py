@@ -84,3 +84,13 @@ def running_(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_rows_of_long_gone_workers_are_forgotten(stack: Stack) -> None:
+    """Every worker process has its own id; a day after its last heartbeat its row goes."""
+    stack.start_server(TASKWARDEN_TIME_SCALE="86400")  # a configured day is one real second
+    gone = stack.start_worker(0)
+    gone.send_signal(signal.SIGTERM)
+    assert gone.wait(15) == 0
+    wait_for(lambda: not [w for w in stack.client.workers() if w["pid"] == gone.pid], timeout=15,
+             message="the stopped worker's row to be forgotten")

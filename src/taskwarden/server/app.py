@@ -28,6 +28,10 @@ from taskwarden.server.state import ServerState
 from taskwarden.store.base import Store
 
 log = logging.getLogger("taskwarden.server")
+#: Under a large time scale the sweep still waits this long between passes (no busy loop).
+MIN_SWEEP_S = 0.05
+#: Worker rows silent this long (configured time) are dropped.
+WORKER_ROWS_KEEP_S = 24 * 3600.0
 
 
 def create_app(config: Config, store: Store) -> FastAPI:
@@ -55,16 +59,17 @@ def create_app(config: Config, store: Store) -> FastAPI:
 async def _sweep_expired_leases(state: ServerState) -> None:
     """The lease deadline is the backstop: whatever a dead worker held comes back here.
 
-    The same loop prunes old artifacts about once an hour (time-scaled).
+    The same loop tidies up about once an hour (time-scaled): old artifacts,
+    and the rows of workers silent for a day (every worker process has an id of
+    its own, so without this the table grows with every restart).
     """
-    interval = state.config.seconds(state.config.server.lease_sweep_s)
+    interval = max(MIN_SWEEP_S, state.config.seconds(state.config.server.lease_sweep_s))
     next_prune = 0.0
     while True:
         await asyncio.sleep(interval)
         if state.now() >= next_prune:
             next_prune = state.now() + state.config.seconds(3600)
-            keep = state.config.seconds(state.config.actions.artifacts_keep_s)
-            await asyncio.to_thread(artifacts.prune, state.config.data_dir, keep)
+            await _tidy(state)
         try:
             expired = state.store.requeue_expired(state.now())
         except StoreError as exc:
@@ -75,6 +80,15 @@ async def _sweep_expired_leases(state: ServerState) -> None:
             state.work.notify()
             state.event("leases_expired", "server", tasks=[t.id for t in expired],
                         dead=[t.id for t in expired if t.state == "dead"])
+
+
+async def _tidy(state: ServerState) -> None:
+    config = state.config
+    await asyncio.to_thread(artifacts.prune, config.data_dir, config.seconds(config.actions.artifacts_keep_s))
+    try:
+        state.store.forget_workers(state.now() - config.seconds(WORKER_ROWS_KEEP_S))
+    except StoreError as exc:
+        log.warning("could not forget old worker rows: %s", exc)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
