@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Header, HTTPException
 from fastapi.responses import JSONResponse
@@ -28,7 +29,7 @@ async def check_token(authorization: str = Header(""), st: ServerState = Depends
 router = APIRouter(prefix="/api/worker", tags=["worker"], dependencies=[Depends(check_token)])
 
 
-def retry_delay_for(st: ServerState):
+def retry_delay_for(st: ServerState) -> Callable[[int], float]:
     """Exponential backoff with jitter, so a failing target is not hammered in lockstep."""
     base = st.config.seconds(st.config.worker.retry_base_s)
     cap = st.config.seconds(st.config.worker.retry_max_s)
