@@ -94,3 +94,12 @@ def test_rows_of_long_gone_workers_are_forgotten(stack: Stack) -> None:
     assert gone.wait(15) == 0
     wait_for(lambda: not [w for w in stack.client.workers() if w["pid"] == gone.pid], timeout=15,
              message="the stopped worker's row to be forgotten")
+
+
+def test_cli_prints_task_text_as_text_not_markup(running: Stack) -> None:
+    waited = running.cli("enqueue", "shell", "-p", 'argv=["ls"]', "--wait")
+    assert "the config's [actions] shell_allow list is empty" in waited.stdout
+    running.client.enqueue("[bold]x[/bold]")
+    wait_for(lambda: running.client.results(5)["count"] == 2, message="both tasks finished")
+    table = running.cli("results", "--count", "5")
+    assert "[bold]x[/bold]" in table.stdout

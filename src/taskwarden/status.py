@@ -88,7 +88,8 @@ def render_alerts(alerts: list[dict[str, Any]], console: Console) -> None:
         return
     console.print(f"alerts: [red]{len(firing)} firing[/], {len(alerts) - len(firing)} pending")
     for a in alerts:
-        console.print(f"  {a['state']:<8} {a['severity']:<9} {a['name']}: {a.get('summary') or ''}")
+        console.print(f"  {a['state']:<8} {a['severity']:<9} {a['name']}: {a.get('summary') or ''}",
+                      markup=False)
 
 
 def render_warden(view: dict[str, Any], console: Console) -> None:

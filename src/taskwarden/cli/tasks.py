@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from taskwarden.cli.app import EXIT_UNREACHABLE, EXIT_USAGE, app, console, fail, load_config
 from taskwarden.client import ApiError, Client
@@ -61,8 +62,9 @@ def enqueue(ctx: typer.Context, action: str,
         console.print(f"enqueued {len(tasks)} task(s): ids {tasks[0]['id']}..{tasks[-1]['id']}")
         if wait:
             final = _call(client.get, tasks[-1]["id"], wait=min(timeout + 5, 60))
+            # Task data is printed as text, never as markup: "[actions]" must stay visible.
             console.print(f"task {final['id']}: {final['state']} {final.get('result') or ''}"
-                          f"{final.get('error_message') or ''}")
+                          f"{final.get('error_message') or ''}", markup=False)
 
 
 @app.command()
@@ -80,7 +82,8 @@ def results(ctx: typer.Context, count: int = typer.Option(20, min=1, max=10_000)
     for t in data["results"]:
         latency = f"{t['finished_at'] - t['enqueued_at']:.3f}s" if t["finished_at"] else ""
         detail = f"{t['error_class']}: {t['error_message']}" if t["error_class"] else str(t["result"])
-        table.add_row(str(t["id"]), t["action"], t["state"], str(t["attempts"]), latency, detail[:80])
+        table.add_row(str(t["id"]), Text(t["action"]), t["state"], str(t["attempts"]), latency,
+                      Text(detail[:80]))
     console.print(table)
 
 
